@@ -1,0 +1,84 @@
+# kcr: checkpoint/restart for stock Linux kernels.
+#
+#   make                 kcr tool, and kcr.ko for the running kernel if its headers exist
+#   make kernels         fetch the Debian bookworm kernels for the test guests
+#   make kmod            kcr.ko for each ARCH against those kernels (or KDIR=)
+#   make vmtest          boot each ARCH in QEMU and run the in-guest suite
+#   make check           lint, unit tests and vmtest for all three arches
+#   make demo            boot an x86-64 guest and show kcr at work
+#
+# ARCH is one or more of x86_64 s390x ppc64le (default: all three).
+# KDIR=/path/to/kernel/build KERNEL=/path/to/bzImage use your own kernel
+# (with a single ARCH).
+
+VALID_ARCHES := x86_64 s390x ppc64le
+ARCH ?= $(VALID_ARCHES)
+override ARCHES := $(ARCH)
+bad := $(filter-out $(VALID_ARCHES),$(ARCHES))
+ifneq ($(bad),)
+$(error unknown ARCH '$(bad)': valid choices are $(VALID_ARCHES))
+endif
+ifneq ($(KDIR)$(KERNEL),)
+ifneq ($(words $(ARCHES)),1)
+$(error KDIR= and KERNEL= need a single ARCH=)
+endif
+endif
+export KDIR KERNEL
+
+GO ?= go
+HOST_KDIR ?= /lib/modules/$(shell uname -r)/build
+VMTEST_FLAGS ?=
+RUN ?=
+CHECKPATCH ?= /usr/src/linux-source-6.1/scripts/checkpatch.pl
+
+.PHONY: all kcr host-kmod deps kernels kmod initramfs vmtest check lint unit demo clean
+
+all: kcr host-kmod
+
+kcr:
+	$(GO) build -o bin/kcr ./cmd/kcr
+
+host-kmod:
+	@if [ -d "$(HOST_KDIR)" ]; then \
+		env -u ARCH $(MAKE) -C "$(HOST_KDIR)" M=$(CURDIR)/kmod modules; \
+	else \
+		echo "no headers for the running kernel in $(HOST_KDIR): skipping kcr.ko (make kmod builds it for the test kernels)"; \
+	fi
+
+deps:
+	vmtest/deps.sh
+
+kernels:
+	vmtest/kernels.sh $(ARCHES)
+
+kmod:
+	@for a in $(ARCHES); do vmtest/build-kmod.sh $$a || exit 1; done
+
+vmtest: deps kmod
+	cd vmtest && $(GO) test -tags vmtest -count=1 -timeout 80m -v $(VMTEST_FLAGS) \
+		-run 'TestVM|TestLogGuard' . -args -kcr.arch=$(subst $(space),$(comma),$(strip $(ARCHES))) -kcr.run='$(RUN)'
+
+comma := ,
+space := $() $()
+
+lint:
+	@test -z "$$(gofmt -l . | tee /dev/stderr)" || { echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	$(GO) vet -tags kcrguest ./vmtest/guest
+	$(GO) vet -tags vmtest ./vmtest
+	@if [ -x $(CHECKPATCH) ]; then \
+		$(CHECKPATCH) --no-tree --quiet --show-types -f kmod/*.c kmod/*.h vmtest/testmod/*.c || exit 1; \
+	else echo "checkpatch: $(CHECKPATCH) missing (make deps)"; exit 1; fi
+
+unit:
+	$(GO) test -count=1 ./...
+
+check: deps lint unit vmtest
+
+demo: override ARCHES := x86_64
+demo: deps kmod
+	$(GO) run ./vmtest/cmd/kcr-vm -arch x86_64 -mode demo
+
+clean:
+	rm -rf build bin
+	-$(MAKE) -C kmod clean 2>/dev/null

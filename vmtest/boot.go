@@ -1,0 +1,200 @@
+package vmtest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hugelgupf/vmtest/qemu"
+	"github.com/u-root/gobusybox/src/pkg/golang"
+	"github.com/u-root/mkuimage/uimage"
+	"github.com/u-root/uio/llog"
+
+	"github.com/kcr-dev/kcr/vmtest/guestproto"
+)
+
+// Paths of one arch's build products, as `make kmod` leaves them.
+type Build struct {
+	Arch   Arch
+	Dir    string // build/<arch>
+	Kernel string // the kernel image QEMU boots
+}
+
+// Module is the kcr.ko built for the arch.
+func (b Build) Module() string { return filepath.Join(b.Dir, "kmod", "kcr.ko") }
+
+// WarnModule is the test-only module whose init does WARN_ON(1).
+func (b Build) WarnModule() string { return filepath.Join(b.Dir, "testmod", "kcr_warn.ko") }
+
+// Initramfs is where BuildInitramfs writes the guest's initramfs.
+func (b Build) Initramfs() string { return filepath.Join(b.Dir, "initramfs.cpio") }
+
+// LoadBuild finds what `make kmod` left for the arch in buildDir/<arch>:
+// the modules and, in kernel.env, the kernel image to boot.
+func LoadBuild(buildDir, name string) (Build, error) {
+	a, err := LookupArch(name)
+	if err != nil {
+		return Build{}, err
+	}
+	dir, err := filepath.Abs(filepath.Join(buildDir, name))
+	if err != nil {
+		return Build{}, err
+	}
+	env, err := os.ReadFile(filepath.Join(dir, "kernel.env"))
+	if err != nil {
+		return Build{}, fmt.Errorf("%w (run `make kmod ARCH=%s` first)", err, name)
+	}
+	for _, l := range strings.Split(string(env), "\n") {
+		if v, ok := strings.CutPrefix(l, "KERNEL="); ok && v != "" {
+			return Build{Arch: a, Dir: dir, Kernel: v}, nil
+		}
+	}
+	return Build{}, fmt.Errorf("%s/kernel.env names no KERNEL", dir)
+}
+
+// moduleRoot is the directory of kcr's go.mod.
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		return "", fmt.Errorf("not inside the kcr Go module")
+	}
+	return filepath.Dir(mod), nil
+}
+
+// BuildInitramfs compiles the in-guest test binaries, u-root's init, the
+// guest runner and the kcr tool for the arch and packs them with the
+// modules into one initramfs.
+func BuildInitramfs(b Build, log io.Writer) error {
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	for _, f := range []string{b.Module(), b.WarnModule()} {
+		if _, err := os.Stat(f); err != nil {
+			return fmt.Errorf("%w (run `make kmod ARCH=%s` first)", err, b.Arch.Name)
+		}
+	}
+	tests := filepath.Join(b.Dir, "tests")
+	if err := os.MkdirAll(tests, 0o755); err != nil {
+		return err
+	}
+	guestTest := filepath.Join(tests, "guest.test")
+	cmd := exec.Command("go", "test", "-c", "-tags", "kcrguest", "-o", guestTest, "./vmtest/guest")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+b.Arch.GOARCH, "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building the in-guest tests for %s: %v\n%s", b.Arch.Name, err, out)
+	}
+	tmp, err := os.MkdirTemp("", "kcr-uimage-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	l := llog.New(slog.LevelWarn, llog.WritePrintf(log))
+	err = uimage.Create(l,
+		uimage.WithEnv(golang.DisableCGO(), golang.WithGOARCH(b.Arch.GOARCH), golang.WithWorkingDir(root)),
+		uimage.WithTempDir(tmp),
+		uimage.WithCPIOOutput(b.Initramfs()),
+		uimage.WithSkipLDD(),
+		uimage.WithBinaryCommands(
+			"github.com/u-root/u-root/cmds/core/init",
+			"github.com/kcr-dev/kcr/vmtest/cmd/kcr-guest",
+			"github.com/kcr-dev/kcr/cmd/kcr",
+		),
+		uimage.WithInit("init"),
+		uimage.WithUinit("kcr-guest"),
+		uimage.WithFiles(
+			b.Module()+":"+strings.TrimPrefix(guestproto.Module, "/"),
+			b.WarnModule()+":"+strings.TrimPrefix(guestproto.WarnModule, "/"),
+			guestTest+":"+strings.TrimPrefix(guestproto.TestDir, "/")+"/guest.test",
+		),
+	)
+	if err != nil {
+		return fmt.Errorf("building the initramfs for %s: %w", b.Arch.Name, err)
+	}
+	return nil
+}
+
+// BootOptions say what one guest boot does.
+type BootOptions struct {
+	Mode    string        // kcr.mode: suite, warn or demo
+	Run     string        // -test.run for the suite ("" runs all)
+	MemMiB  int           // guest memory; 2048 by default
+	Timeout time.Duration // for the whole boot; 20 minutes by default
+	Console io.Writer     // also receives the console as it comes (may be nil)
+}
+
+// Boot starts the arch's kernel with its initramfs in QEMU, waits for the
+// guest to power off and returns everything it printed.
+func Boot(ctx context.Context, b Build, o BootOptions) ([]byte, error) {
+	if o.MemMiB == 0 {
+		o.MemMiB = 2048
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 20 * time.Minute
+	}
+	args := []string{
+		"console=" + b.Arch.Console, "quiet", "panic=-1",
+		"kcr.mode=" + o.Mode, "kcr.arch=" + b.Arch.Name,
+	}
+	if o.Run != "" {
+		args = append(args, "kcr.run="+o.Run)
+	}
+	var out lockedBuffer
+	sinks := []io.WriteCloser{&out}
+	if o.Console != nil {
+		sinks = append(sinks, nopCloser{o.Console})
+	}
+	opts := &qemu.Options{
+		QEMUCommand:  strings.Join(b.Arch.qemuCommand(o.MemMiB), " "),
+		Kernel:       b.Kernel,
+		Initramfs:    b.Initramfs(),
+		KernelArgs:   strings.Join(args, " "),
+		SerialOutput: sinks,
+		VMTimeout:    o.Timeout,
+	}
+	vm, err := opts.Start(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("starting QEMU for %s: %w", b.Arch.Name, err)
+	}
+	err = vm.Wait()
+	if err != nil {
+		err = fmt.Errorf("QEMU for %s: %w (command: %s)", b.Arch.Name, err, vm.CmdlineQuoted())
+	}
+	return out.Bytes(), err
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) Close() error { return nil }
+
+func (l *lockedBuffer) Bytes() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]byte(nil), l.b.Bytes()...)
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }

@@ -1,0 +1,150 @@
+// Command kcr-guest is the uinit of kcr's test guests: u-root's init starts
+// it once the root file system is up. It runs what the kernel command line
+// asks for (kcr.mode=suite|warn|demo), then prints the kernel log between
+// markers so that the host can check it, and powers the guest off.
+//
+// Everything goes to the console, which is the serial port the host reads:
+// 9p and virtio-console are modules on the Debian kernels, so the serial
+// line is the one channel every guest has.
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kcr-dev/kcr/vmtest/guestproto"
+)
+
+func main() {
+	rc := run()
+	dumpKernelLog()
+	fmt.Printf("\n%s %d\n", guestproto.EndMarker, rc)
+	unix.Sync()
+	// Let the console drain before the machine goes away: tcdrain where
+	// the console is a tty that supports it, then a grace period for the
+	// hypervisor consoles (sclp, hvc) that return at once.
+	_ = unix.IoctlSetInt(int(os.Stdout.Fd()), unix.TCSBRK, 1)
+	time.Sleep(time.Second)
+	if err := unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF); err != nil {
+		fmt.Fprintf(os.Stderr, "kcr-guest: power off: %v\n", err)
+	}
+	select {}
+}
+
+func run() int {
+	fmt.Printf("%s\n", guestproto.BeginMarker)
+	// debugfs holds kmemleak on debug kernels; failure is harmless.
+	_ = unix.Mount("debugfs", "/sys/kernel/debug", "debugfs", 0, "")
+	switch mode := cmdlineValue("kcr.mode"); mode {
+	case "suite", "":
+		return runSuite()
+	case "warn":
+		return loadModule(guestproto.WarnModule, "")
+	case "demo":
+		return runDemo()
+	default:
+		fmt.Printf("kcr-guest: unknown kcr.mode=%q\n", mode)
+		return 2
+	}
+}
+
+// cmdlineValue returns the value of key=value on the kernel command line.
+func cmdlineValue(key string) string {
+	b, err := os.ReadFile("/proc/cmdline")
+	if err != nil {
+		return ""
+	}
+	for _, f := range strings.Fields(string(b)) {
+		if v, ok := strings.CutPrefix(f, key+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// runSuite runs every in-guest test binary with -test.v; the host parses
+// their output.
+func runSuite() int {
+	bins, _ := filepath.Glob(filepath.Join(guestproto.TestDir, "*.test"))
+	if len(bins) == 0 {
+		fmt.Printf("kcr-guest: no test binaries in %s\n", guestproto.TestDir)
+		return 1
+	}
+	rc := 0
+	for _, bin := range bins {
+		args := []string{"-test.v", "-test.timeout=30m"}
+		if run := cmdlineValue("kcr.run"); run != "" {
+			args = append(args, "-test.run="+run)
+		}
+		cmd := exec.Command(bin, args...)
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stdout
+		cmd.Dir = guestproto.TestDir
+		cmd.Env = append(os.Environ(), "KCR_ARCH="+cmdlineValue("kcr.arch"))
+		if err := cmd.Run(); err != nil {
+			fmt.Printf("kcr-guest: %s: %v\n", filepath.Base(bin), err)
+			rc = 1
+		}
+	}
+	return rc
+}
+
+func runDemo() int {
+	if rc := loadModule(guestproto.Module, ""); rc != 0 {
+		return rc
+	}
+	cmd := exec.Command("/bin/kcr", "version")
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stdout
+	fmt.Println("$ kcr version")
+	if err := cmd.Run(); err != nil {
+		fmt.Printf("kcr-guest: kcr version: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func loadModule(path, params string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		fmt.Printf("kcr-guest: %v\n", err)
+		return 1
+	}
+	defer f.Close()
+	if err := unix.FinitModule(int(f.Fd()), params, 0); err != nil {
+		fmt.Printf("kcr-guest: loading %s: %v\n", path, err)
+		return 1
+	}
+	fmt.Printf("kcr-guest: loaded %s\n", path)
+	return 0
+}
+
+// dumpKernelLog asks kmemleak for a scan where the kernel has it, then
+// prints the whole kernel log between markers.
+func dumpKernelLog() {
+	const kmemleak = "/sys/kernel/debug/kmemleak"
+	if f, err := os.OpenFile(kmemleak, os.O_WRONLY, 0); err == nil {
+		_, _ = f.WriteString("scan")
+		f.Close()
+		if b, err := os.ReadFile(kmemleak); err == nil && len(b) > 0 {
+			fmt.Printf("%s\n%s%s\n", guestproto.KmemleakMarker, b, guestproto.KmemleakEndMarker)
+		}
+	}
+	n, err := unix.Klogctl(unix.SYSLOG_ACTION_SIZE_BUFFER, nil)
+	if err != nil || n <= 0 {
+		n = 1 << 20
+	}
+	buf := make([]byte, n)
+	n, err = unix.Klogctl(unix.SYSLOG_ACTION_READ_ALL, buf)
+	fmt.Printf("%s\n", guestproto.DmesgMarker)
+	if err != nil {
+		fmt.Printf("kcr-guest: reading the kernel log: %v\n", err)
+	} else {
+		os.Stdout.Write(buf[:n])
+	}
+	fmt.Printf("\n%s\n", guestproto.DmesgEndMarker)
+}

@@ -1,0 +1,170 @@
+package vmtest
+
+import (
+	"bufio"
+	"bytes"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/kcr-dev/kcr/vmtest/guestproto"
+)
+
+// TestResult is one top-level Go test that ran in the guest.
+type TestResult struct {
+	Name   string
+	Result string // PASS, FAIL or SKIP; "" when the guest died during it
+	Output []string
+}
+
+// GuestRun is what a guest printed on its console, taken apart.
+type GuestRun struct {
+	Begun    bool
+	ExitCode int // -1 when the guest never printed its end marker
+	Tests    []TestResult
+	Dmesg    []string
+	Kmemleak []string
+}
+
+var (
+	runRe    = regexp.MustCompile(`^=== RUN\s+(\S+)`)
+	resultRe = regexp.MustCompile(`^\s*--- (PASS|FAIL|SKIP): (\S+)`)
+)
+
+// ParseConsole splits a guest's console output into test results, the
+// kernel log and kmemleak's report.
+func ParseConsole(out []byte) *GuestRun {
+	g := &GuestRun{ExitCode: -1}
+	byName := map[string]int{}
+	current := -1
+	section := ""
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), "\r")
+		switch {
+		case line == guestproto.BeginMarker:
+			g.Begun = true
+			continue
+		case line == guestproto.DmesgMarker:
+			section = "dmesg"
+			continue
+		case line == guestproto.KmemleakMarker:
+			section = "kmemleak"
+			continue
+		case line == guestproto.DmesgEndMarker, line == guestproto.KmemleakEndMarker:
+			section = ""
+			continue
+		case strings.HasPrefix(line, guestproto.EndMarker+" "):
+			if n, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, guestproto.EndMarker))); err == nil {
+				g.ExitCode = n
+			}
+			continue
+		}
+		switch section {
+		case "dmesg":
+			g.Dmesg = append(g.Dmesg, line)
+			continue
+		case "kmemleak":
+			g.Kmemleak = append(g.Kmemleak, line)
+			continue
+		}
+		if m := runRe.FindStringSubmatch(line); m != nil {
+			top, _, _ := strings.Cut(m[1], "/")
+			if i, ok := byName[top]; ok {
+				current = i
+			} else {
+				g.Tests = append(g.Tests, TestResult{Name: top})
+				current = len(g.Tests) - 1
+				byName[top] = current
+			}
+			continue
+		}
+		if m := resultRe.FindStringSubmatch(line); m != nil && !strings.Contains(m[2], "/") {
+			if i, ok := byName[m[2]]; ok {
+				g.Tests[i].Result = m[1]
+				current = i
+				continue
+			}
+		}
+		if current >= 0 {
+			g.Tests[current].Output = append(g.Tests[current].Output, line)
+		}
+	}
+	return g
+}
+
+// kernelProblems are the kernel log lines that fail a guest run: oopses,
+// BUGs, WARN()s, stack dumps, lockdep and RCU reports, sanitizer and
+// kmemleak findings.
+var kernelProblems = regexp.MustCompile(strings.Join([]string{
+	`Oops`,
+	`\bBUG\b`,
+	`WARNING:`,
+	`Call Trace`,
+	`kmemleak: .*(suspected memory leak|unreferenced)`,
+	`unreferenced object 0x`,
+	`possible (circular|recursive) locking`,
+	`inconsistent lock state`,
+	`suspicious RCU usage`,
+	`UBSAN:`,
+	`KASAN:`,
+	`general protection fault`,
+	`Unable to handle kernel`,
+	`Kernel panic`,
+	`hung_task|blocked for more than`,
+	`soft lockup|hard LOCKUP`,
+}, "|"))
+
+// KernelProblems returns the lines of the kernel log (and of kmemleak's
+// report) that show a kernel bug.
+func (g *GuestRun) KernelProblems() []string {
+	var bad []string
+	for _, l := range g.Dmesg {
+		if kernelProblems.MatchString(l) {
+			bad = append(bad, l)
+		}
+	}
+	for _, l := range g.Kmemleak {
+		if strings.TrimSpace(l) != "" {
+			bad = append(bad, "kmemleak: "+l)
+		}
+	}
+	return bad
+}
+
+// Failures returns why a guest run has failed: the guest never started or
+// never finished its run, its runner reported an error, a test failed or
+// did not run (a skip in the guest is a test that did not run), or the
+// kernel log shows a kernel bug. wantTests says whether the run was meant
+// to run tests.
+func (g *GuestRun) Failures(wantTests bool) []string {
+	var f []string
+	if !g.Begun {
+		f = append(f, "the guest runner never started (see the console log)")
+	}
+	if g.ExitCode == -1 {
+		f = append(f, "the guest never reached the end of its run (crash, hang or timeout)")
+	} else if g.ExitCode != 0 {
+		f = append(f, "the guest runner exited with status "+strconv.Itoa(g.ExitCode))
+	}
+	if wantTests && len(g.Tests) == 0 {
+		f = append(f, "no test ran in the guest")
+	}
+	for _, t := range g.Tests {
+		switch t.Result {
+		case "PASS":
+		case "":
+			f = append(f, t.Name+" never finished")
+		default:
+			f = append(f, t.Name+": "+t.Result)
+		}
+	}
+	if len(g.Dmesg) == 0 && g.ExitCode != -1 {
+		f = append(f, "the guest printed no kernel log")
+	}
+	if bad := g.KernelProblems(); len(bad) > 0 {
+		f = append(f, "kernel log shows problems:\n\t"+strings.Join(bad, "\n\t"))
+	}
+	return f
+}

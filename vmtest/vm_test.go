@@ -1,0 +1,119 @@
+//go:build vmtest
+
+package vmtest
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var (
+	archFlag  = flag.String("kcr.arch", "x86_64,s390x,ppc64le", "comma-separated guest architectures")
+	buildFlag = flag.String("kcr.build", "../build", "build directory that `make kmod` filled")
+	runFlag   = flag.String("kcr.run", "", "-test.run pattern for the in-guest tests")
+)
+
+// builds caches one initramfs per arch for all the boots of this run.
+var builds sync.Map // arch name -> *archBuild
+
+type archBuild struct {
+	once sync.Once
+	b    Build
+	err  error
+}
+
+// buildFor returns the arch's kernel and a freshly built initramfs.
+func buildFor(t *testing.T, name string) Build {
+	t.Helper()
+	v, _ := builds.LoadOrStore(name, &archBuild{})
+	ab := v.(*archBuild)
+	ab.once.Do(func() {
+		ab.b, ab.err = LoadBuild(*buildFlag, name)
+		if ab.err == nil {
+			ab.err = BuildInitramfs(ab.b, os.Stderr)
+		}
+	})
+	if ab.err != nil {
+		t.Fatal(ab.err)
+	}
+	return ab.b
+}
+
+func arches() []string { return strings.Split(*archFlag, ",") }
+
+// boot runs one guest and keeps its console in build/<arch>/console-<mode>.log.
+func boot(t *testing.T, b Build, o BootOptions) *GuestRun {
+	t.Helper()
+	out, err := Boot(context.Background(), b, o)
+	logPath := filepath.Join(b.Dir, "console-"+o.Mode+".log")
+	if werr := os.WriteFile(logPath, out, 0o644); werr != nil {
+		t.Errorf("saving the console: %v", werr)
+	}
+	g := ParseConsole(out)
+	if err != nil {
+		t.Errorf("%v; console in %s", err, logPath)
+	}
+	if !g.Begun || g.ExitCode == -1 {
+		t.Logf("console of the %s guest:\n%s", b.Arch.Name, out)
+	}
+	return g
+}
+
+// TestVM boots each arch once and runs the whole in-guest suite there; each
+// in-guest test becomes a subtest named ARCH/TestName.
+func TestVM(t *testing.T) {
+	for _, name := range arches() {
+		t.Run(name, func(t *testing.T) {
+			b := buildFor(t, name)
+			g := boot(t, b, BootOptions{Mode: "suite", Run: *runFlag})
+			for _, tr := range g.Tests {
+				t.Run(tr.Name, func(t *testing.T) {
+					out := strings.Join(tr.Output, "\n")
+					switch tr.Result {
+					case "PASS":
+						if testing.Verbose() && out != "" {
+							t.Log(out)
+						}
+					case "SKIP":
+						t.Errorf("skipped in the guest (a skipped test did not run):\n%s", out)
+					case "":
+						t.Errorf("the guest died during this test:\n%s", out)
+					default:
+						t.Errorf("failed in the guest:\n%s", out)
+					}
+				})
+			}
+			for _, f := range g.Failures(true) {
+				t.Error(f)
+			}
+		})
+	}
+}
+
+// TestLogGuard proves that the kernel log check works: a guest that loads a
+// module doing WARN_ON(1) must be reported as failed, naming the warning.
+func TestLogGuard(t *testing.T) {
+	for _, name := range arches() {
+		t.Run(name, func(t *testing.T) {
+			b := buildFor(t, name)
+			g := boot(t, b, BootOptions{Mode: "warn"})
+			if g.ExitCode != 0 {
+				t.Fatalf("the warn guest did not load kcr_warn.ko (exit %d)", g.ExitCode)
+			}
+			bad := g.KernelProblems()
+			text := strings.Join(bad, "\n")
+			if !strings.Contains(text, "WARNING:") || !strings.Contains(text, "kcr_warn") {
+				t.Fatalf("the log guard missed the WARN_ON of kcr_warn.ko; it found:\n%s", text)
+			}
+			if len(g.Failures(false)) == 0 {
+				t.Fatal("a guest run with a kernel WARNING was not reported as failed")
+			}
+			t.Logf("log guard reported, as it should:\n%s", text)
+		})
+	}
+}
