@@ -38,9 +38,10 @@ aptopts=(
 	-o "APT::Architectures=amd64,s390x,ppc64el"
 	-o "Dir::State::Lists=$apt_dir/lists"
 	-o "Dir::Cache::Archives=$apt_dir/archives"
-	-o "Dir::Cache::pkgcache="
-	-o "Dir::Cache::srcpkgcache="
+	-o "Dir::Cache::pkgcache=$apt_dir/pkgcache.bin"
+	-o "Dir::Cache::srcpkgcache=$apt_dir/srcpkgcache.bin"
 	-o "Debug::NoLocking=1"
+	-o "APT::Sandbox::User=root"
 )
 
 # Refresh the private index at most once an hour; a failing foreign-arch
@@ -105,19 +106,16 @@ for a in "${arches[@]}"; do
 	fetch "linux-headers-$abinum-common:all" "$root"
 	kbver=$(pkgver "linux-kbuild-6.1:amd64")
 	fetch "linux-kbuild-6.1:amd64" "$cache/kbuild-$kbver"
-	# The headers refer to the kbuild scripts and the -common tree by
-	# absolute /usr paths: point them into the cache.
+	# The headers include the -common tree by absolute /usr path, and both
+	# trees reach kbuild's scripts through ../../lib/linux-kbuild-6.1:
+	# point the first into the cache and make the second exist there.
 	kdir=$root/usr/src/linux-headers-$abi
 	if [ ! -e "$kdir/.kcr-fixed" ]; then
-		find "$kdir" "$root/usr/src/linux-headers-$abinum-common" -maxdepth 1 -name Makefile -print0 |
-			xargs -0 sed -i "s|/usr/src/linux-headers-|$root/usr/src/linux-headers-|g"
-		for l in scripts tools; do
-			if [ -L "$kdir/$l" ]; then
-				ln -sfn "$cache/kbuild-$kbver/usr/lib/linux-kbuild-6.1/$l" "$kdir/$l"
-			fi
-		done
+		sed -i "s|^include /usr/src/linux-headers-|include $root/usr/src/linux-headers-|" "$kdir/Makefile"
 		touch "$kdir/.kcr-fixed"
 	fi
+	mkdir -p "$root/usr/lib"
+	ln -sfn "$cache/kbuild-$kbver/usr/lib/linux-kbuild-6.1" "$root/usr/lib/linux-kbuild-6.1"
 	case $a in
 	ppc64le) kernel=$root/boot/vmlinux-$abi ;;
 	*) kernel=$root/boot/vmlinuz-$abi ;;

@@ -4,7 +4,20 @@
  * the misc device /dev/checkpoint.
  *
  * This header is the ABI between kcr.ko and userspace. The Go package in
- * this directory is generated from it (see gen/).
+ * this directory is generated from it (see gen/). The image format written
+ * by CKPT_IOC_CHECKPOINT and read by CKPT_IOC_RESTART is in
+ * <linux/checkpoint_hdr.h>.
+ *
+ * Rules for the argument structs, so that one layout serves every 64-bit
+ * architecture (x86-64, s390x, ppc64le) and a 32-bit build of the header
+ * sees the same offsets:
+ *  - explicit-width fields only; pointers travel as __aligned_u64;
+ *  - no implicit padding: holes are named __pad* and must be zero (the
+ *    module refuses non-zero padding with EINVAL so it can give those
+ *    bytes a meaning later);
+ *  - the size of every struct is a multiple of 8.
+ * The ioctl numbers encode the struct size, so a changed struct is a new
+ * ioctl number and an old binary gets ENOTTY instead of garbage.
  */
 #ifndef _UAPI_LINUX_CHECKPOINT_H
 #define _UAPI_LINUX_CHECKPOINT_H
@@ -20,7 +33,149 @@
 /* 0xCC: unused in Documentation/userspace-api/ioctl/ioctl-number.rst. */
 #define CKPT_IOC_MAGIC 0xCC
 
+/*
+ * Descriptor value for "no file": logfd = CHECKPOINT_FD_NONE sends no log
+ * messages anywhere.
+ */
+#define CHECKPOINT_FD_NONE (-1)
+
+/* struct ckpt_ioc_checkpoint.flags */
+/*
+ * Checkpoint the subtree rooted at pid even though pid is not the init of
+ * a pid namespace. Without it the root must be a pid-namespace init and the
+ * checkpoint fails with EBUSY when a checkpointed object is also used
+ * outside the tree (a leak), because restart could not rebuild it.
+ */
+#define CHECKPOINT_SUBTREE	0x1
+/* Also checkpoint the network namespace (optional feature). */
+#define CHECKPOINT_NETNS	0x2
+
+#define CHECKPOINT_USER_FLAGS	(CHECKPOINT_SUBTREE | CHECKPOINT_NETNS)
+
+/* struct ckpt_ioc_restart.flags */
+/*
+ * The caller restores itself only: it becomes the task of the image whose
+ * pid is args.pid (linux-cr's mode for trees built in userspace with
+ * clone_with_pids). Without it the caller is the coordinator and the
+ * module creates the whole tree below it.
+ */
+#define RESTART_TASKSELF	0x1
+/* Leave the restarted tasks frozen (see CKPT_IOC_FREEZER_SET). */
+#define RESTART_FROZEN		0x2
+/*
+ * The restarting task is a placeholder (a "ghost") that exists only to
+ * recreate a dead session or process-group leader; it exits once done.
+ */
+#define RESTART_GHOST		0x4
+/* Restore the LSM labels of the image instead of inheriting the caller's. */
+#define RESTART_KEEP_LSM	0x8
+/* Restore connected sockets in a reset state instead of failing. */
+#define RESTART_CONN_RESET	0x10
+/*
+ * Do not ask for the original pids: tasks get whatever pid is free. For
+ * restarting next to the original (e.g. a copy of a running program).
+ */
+#define RESTART_NO_PIDS		0x20
+
+#define RESTART_USER_FLAGS	(RESTART_TASKSELF | RESTART_FROZEN | \
+				 RESTART_GHOST | RESTART_KEEP_LSM | \
+				 RESTART_CONN_RESET | RESTART_NO_PIDS)
+
+/*
+ * CKPT_IOC_CHECKPOINT: sys_checkpoint(pid, fd, flags, logfd).
+ * Writes the image of the tree rooted at pid to fd (a file, pipe or
+ * socket, written sequentially). pid 0 checkpoints the caller itself.
+ * Returns a positive checkpoint id; a self-checkpoint returns 0 when the
+ * task comes back through restart, like fork() in the child.
+ */
+struct ckpt_ioc_checkpoint {
+	__s32 pid;		/* root task, in the caller's pid namespace */
+	__s32 fd;		/* where the image goes */
+	__u64 flags;		/* CHECKPOINT_* */
+	__s32 logfd;		/* messages, or CHECKPOINT_FD_NONE */
+	__u32 __pad;		/* zero */
+};
+
+/*
+ * CKPT_IOC_RESTART: sys_restart(pid, fd, flags, logfd).
+ * Reads an image from fd. Coordinator mode (no RESTART_TASKSELF): the
+ * module creates the image's tree below the caller; pid must be 0. With
+ * RESTART_TASKSELF, pid is the image task the caller turns into (0: the
+ * one whose pid equals the caller's, as linux-cr matched tasks that
+ * userspace created with clone_with_pids). The coordinator gets 0 once
+ * the tree is restored; a restarted task returns to user mode in its
+ * checkpointed state, not from this call. An interrupted restart fails
+ * with EINTR, never ERESTART*: it cannot be restarted.
+ */
+struct ckpt_ioc_restart {
+	__s32 pid;
+	__s32 fd;		/* where the image comes from */
+	__u64 flags;		/* RESTART_* */
+	__s32 logfd;		/* messages, or CHECKPOINT_FD_NONE */
+	__u32 __pad;		/* zero */
+};
+
+/*
+ * CKPT_IOC_CLONE_WITH_PIDS: linux-cr's clone_with_pids/eclone, with the
+ * clone3() field meanings. Fork-like: returns the child's pid (in the
+ * caller's namespace) to the parent, 0 in the child.
+ *
+ * pids points to nr_pids pid_t values, one per pid-namespace level, the
+ * outermost first and the child's own (innermost) namespace last. With
+ * fewer values than the child has levels they apply to the innermost
+ * levels and the outer levels get any free pid. EBUSY: a pid is taken;
+ * EINVAL: nr_pids exceeds the nesting depth; EPERM: no CAP_SYS_ADMIN in
+ * the user namespace owning a target pid namespace.
+ */
+struct ckpt_ioc_clone_with_pids {
+	__aligned_u64 flags;		/* CLONE_*, without CSIGNAL */
+	__aligned_u64 exit_signal;	/* signal to the parent at exit */
+	__aligned_u64 stack;		/* lowest address of the child stack */
+	__aligned_u64 stack_size;
+	__aligned_u64 tls;		/* for CLONE_SETTLS */
+	__aligned_u64 parent_tid;	/* pid_t *, CLONE_PARENT_SETTID */
+	__aligned_u64 child_tid;	/* pid_t *, CLONE_CHILD_{SET,CLEAR}TID */
+	__aligned_u64 pids;		/* pid_t[nr_pids] */
+	__u32 nr_pids;
+	__u32 __pad;			/* zero */
+};
+
+/*
+ * Freezer states, as seen by CKPT_IOC_FREEZER_GET and asked for with
+ * CKPT_IOC_FREEZER_SET. Zero is not a state, so that a zeroed struct
+ * cannot thaw a cgroup by accident.
+ */
+#define CKPT_FREEZER_THAWED		1
+/* Being frozen; not every task has stopped yet (GET only). */
+#define CKPT_FREEZER_FREEZING		2
+#define CKPT_FREEZER_FROZEN		3
+/*
+ * linux-cr's state: a checkpoint of the frozen cgroup's tasks is running.
+ * Entered and left by CKPT_IOC_CHECKPOINT only (SET refuses it with
+ * EINVAL); while in it, SET of any state fails with EBUSY and the cgroup
+ * is FROZEN again when the checkpoint ends.
+ */
+#define CKPT_FREEZER_CHECKPOINTING	4
+
+/*
+ * CKPT_IOC_FREEZER_GET / CKPT_IOC_FREEZER_SET: the freezer of the cgroup
+ * whose directory is open as cgroup_fd (cgroup v2, or the v1 freezer
+ * hierarchy). A descriptor rather than a path: no path lookup races, and
+ * it works from inside a mount namespace that shows another cgroup root.
+ */
+struct ckpt_ioc_freezer {
+	__s32 cgroup_fd;	/* open(cgroup dir, O_RDONLY | O_DIRECTORY) */
+	__u32 state;		/* CKPT_FREEZER_*: SET input, GET output */
+	__u64 flags;		/* zero: none defined yet */
+};
+
 /* Returns KCR_ABI_VERSION as the (positive) ioctl return value. */
-#define CKPT_IOC_VERSION _IO(CKPT_IOC_MAGIC, 0x00)
+#define CKPT_IOC_VERSION	_IO(CKPT_IOC_MAGIC, 0x00)
+#define CKPT_IOC_CHECKPOINT	_IOW(CKPT_IOC_MAGIC, 0x01, struct ckpt_ioc_checkpoint)
+#define CKPT_IOC_RESTART	_IOW(CKPT_IOC_MAGIC, 0x02, struct ckpt_ioc_restart)
+#define CKPT_IOC_CLONE_WITH_PIDS \
+	_IOW(CKPT_IOC_MAGIC, 0x03, struct ckpt_ioc_clone_with_pids)
+#define CKPT_IOC_FREEZER_GET	_IOWR(CKPT_IOC_MAGIC, 0x04, struct ckpt_ioc_freezer)
+#define CKPT_IOC_FREEZER_SET	_IOW(CKPT_IOC_MAGIC, 0x05, struct ckpt_ioc_freezer)
 
 #endif /* _UAPI_LINUX_CHECKPOINT_H */

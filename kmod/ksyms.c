@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kcr: load-time resolution of unexported kernel functions.
+ *
+ * kallsyms_lookup_name() itself is not exported since 5.7, but kprobes
+ * still resolve symbol names: a kprobe registered on "kallsyms_lookup_name"
+ * reports the address it was placed at in kp.addr. From there, every
+ * function kcr needs is looked up by name (kcr_ksyms[] below). A symbol
+ * that cannot be found makes module init fail with -ENOENT and a message
+ * naming it, before anything else is set up.
+ *
+ * To add a function: declare a typed pointer kcr_<name> in ksyms.h, define
+ * it here, and add KCR_KSYM(<name>) to kcr_ksyms[].
+ *
+ * kallsyms_lookup_name() returns the first symbol of that name; kcr only
+ * asks for global functions, whose names are unique.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/kprobes.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/uaccess.h>
+
+#include "ksyms.h"
+
+pid_t (*kcr_kernel_clone)(struct kernel_clone_args *kargs);
+
+/*
+ * Test hook: when set at insmod (kcr_test_missing_symbol=NAME), NAME is
+ * resolved like every entry of kcr_ksyms[] (and its address then thrown
+ * away), so a test can ask for a symbol that does not exist and check that
+ * insmod fails with "kcr: cannot resolve kernel symbol NAME".
+ */
+static char *kcr_test_missing_symbol;
+module_param(kcr_test_missing_symbol, charp, 0);
+MODULE_PARM_DESC(kcr_test_missing_symbol,
+		 "test only: also require this kernel symbol at load time");
+
+struct kcr_ksym {
+	const char *name;
+	void **addr;
+};
+
+#define KCR_KSYM(sym) { .name = #sym, .addr = (void **)&kcr_##sym }
+
+static const struct kcr_ksym kcr_ksyms[] = {
+	KCR_KSYM(kernel_clone),
+};
+
+static unsigned long (*kcr_kallsyms_lookup_name)(const char *name);
+
+#if defined(CONFIG_PPC64) && \
+	(defined(CONFIG_PPC64_ELF_ABI_V2) || \
+	 (defined(_CALL_ELF) && _CALL_ELF == 2))
+/*
+ * ppc64 ELFv2: a function's global entry point sets up the TOC pointer r2
+ * from r12 (which an indirect call loads with the target address):
+ *
+ *	addis	r2,r12,HI	(or "lis r2,HI" after a linker optimisation)
+ *	addi	r2,r2,LO
+ *	mflr	r0		<- local entry point
+ *	bl	_mcount		<- ftrace call site (-mprofile-kernel)
+ *
+ * With KPROBES_ON_FTRACE the kprobe sits on the ftrace call site (within
+ * the first 16 bytes of the function); without it, on the local entry
+ * point. Calling either skips the TOC setup and runs with kcr's r2: find
+ * the global entry by stepping back to the addis/addi pair. Addresses that
+ * kallsyms_lookup_name() returns are global entry points already.
+ */
+#define KCR_PPC_OP_RT_RA_MASK	0xffff0000U
+#define KCR_PPC_ADDIS_R2_R12	0x3c4c0000U	/* addis r2,r12,0 */
+#define KCR_PPC_LIS_R2		0x3c400000U	/* lis r2,0 */
+#define KCR_PPC_ADDI_R2_R2	0x38420000U	/* addi r2,r2,0 */
+#define KCR_PPC_ENTRY_SCAN	4		/* instructions back */
+
+static unsigned long kcr_func_entry(unsigned long addr)
+{
+	u32 insn[2];
+	int i;
+
+	for (i = 0; i <= KCR_PPC_ENTRY_SCAN; i++) {
+		unsigned long p = addr - i * sizeof(u32);
+		u32 hi;
+
+		if (copy_from_kernel_nofault(insn, (void *)p, sizeof(insn)))
+			return 0;
+		hi = insn[0] & KCR_PPC_OP_RT_RA_MASK;
+		if ((hi == KCR_PPC_ADDIS_R2_R12 || hi == KCR_PPC_LIS_R2) &&
+		    (insn[1] & KCR_PPC_OP_RT_RA_MASK) == KCR_PPC_ADDI_R2_R2)
+			return p;
+	}
+	return 0;
+}
+#elif defined(CONFIG_PPC64)
+#error "kcr: ppc64 ELFv1 kernels (function descriptors) are not supported"
+#else
+static unsigned long kcr_func_entry(unsigned long addr)
+{
+	return addr;
+}
+#endif
+
+static int kcr_find_kallsyms_lookup_name(void)
+{
+	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
+	unsigned long addr;
+	int ret;
+
+	ret = register_kprobe(&kp);
+	if (ret < 0) {
+		pr_err("cannot resolve kernel symbol kallsyms_lookup_name (kprobe: %d)\n",
+		       ret);
+		return -ENOENT;
+	}
+	addr = (unsigned long)kp.addr;
+	unregister_kprobe(&kp);
+
+	addr = kcr_func_entry(addr);
+	if (!addr) {
+		pr_err("cannot resolve kernel symbol kallsyms_lookup_name (no function entry before %pS)\n",
+		       kp.addr);
+		return -ENOENT;
+	}
+	kcr_kallsyms_lookup_name = (void *)addr;
+
+	/* It must find itself where the kprobe found it. */
+	if (kcr_kallsyms_lookup_name("kallsyms_lookup_name") != addr) {
+		pr_err("cannot resolve kernel symbol kallsyms_lookup_name (kprobe at %pS, entry at %pS)\n",
+		       kp.addr, (void *)addr);
+		kcr_kallsyms_lookup_name = NULL;
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int kcr_resolve(const char *name, void **addr)
+{
+	unsigned long a = kcr_kallsyms_lookup_name(name);
+
+	if (!a) {
+		pr_err("cannot resolve kernel symbol %s\n", name);
+		return -ENOENT;
+	}
+	if (addr)
+		*addr = (void *)a;
+	return 0;
+}
+
+int kcr_ksyms_init(void)
+{
+	unsigned int i;
+	int ret;
+
+	ret = kcr_find_kallsyms_lookup_name();
+	if (ret)
+		return ret;
+
+	for (i = 0; i < ARRAY_SIZE(kcr_ksyms); i++) {
+		ret = kcr_resolve(kcr_ksyms[i].name, kcr_ksyms[i].addr);
+		if (ret)
+			return ret;
+	}
+
+	if (kcr_test_missing_symbol && *kcr_test_missing_symbol)
+		return kcr_resolve(kcr_test_missing_symbol, NULL);
+	return 0;
+}
