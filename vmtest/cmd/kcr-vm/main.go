@@ -3,13 +3,16 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
 	"github.com/kcr-dev/kcr/vmtest"
+	"github.com/kcr-dev/kcr/vmtest/guestproto"
 )
 
 func main() {
@@ -17,6 +20,7 @@ func main() {
 	mode := flag.String("mode", "demo", "what the guest runs: demo, suite or warn")
 	run := flag.String("run", "", "-test.run pattern for -mode suite")
 	build := flag.String("build", "build", "build directory that `make kmod` filled")
+	verbose := flag.Bool("v", false, "also show the guest's kernel log")
 	flag.Parse()
 
 	b, err := vmtest.LoadBuild(*build, *arch)
@@ -28,7 +32,7 @@ func main() {
 		fail(err)
 	}
 	fmt.Fprintf(os.Stderr, "kcr-vm: booting %s\n", b.Kernel)
-	out, err := vmtest.Boot(context.Background(), b, vmtest.BootOptions{Mode: *mode, Run: *run, Console: os.Stdout})
+	out, err := vmtest.Boot(context.Background(), b, vmtest.BootOptions{Mode: *mode, Run: *run, Console: console(*verbose)})
 	if err != nil {
 		fail(err)
 	}
@@ -37,6 +41,34 @@ func main() {
 		fail(fmt.Errorf("guest run failed:\n  %s", strings.Join(f, "\n  ")))
 	}
 	fmt.Fprintf(os.Stderr, "kcr-vm: %s guest finished cleanly\n", *arch)
+}
+
+// console is where the guest's console goes: all of it with -v, else all
+// but the kernel log dump (the harness still checks that log).
+func console(verbose bool) io.Writer {
+	if verbose {
+		return os.Stdout
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		sc := bufio.NewScanner(pr)
+		inLog := false
+		for sc.Scan() {
+			line := strings.TrimRight(sc.Text(), "\r")
+			switch line {
+			case guestproto.DmesgMarker:
+				inLog = true
+				fmt.Println("[kernel log checked by the harness; -v shows it]")
+			case guestproto.DmesgEndMarker:
+				inLog = false
+			default:
+				if !inLog {
+					fmt.Println(line)
+				}
+			}
+		}
+	}()
+	return pw
 }
 
 func fail(err error) {
