@@ -33,7 +33,7 @@ rm -rf "$out/kmod" "$out/testmod" "$out/uapi"
 cp -r "$top/kmod" "$out/kmod"
 cp -r "$top/vmtest/testmod" "$out/testmod"
 mkdir -p "$out/uapi"
-cp -r "$top/uapi/linux" "$out/uapi/linux"
+cp -r "$top"/uapi/linux "$top"/uapi/asm-* "$out/uapi/"
 
 # The kbuild sub-make must not see our own make's ARCH= (a kcr arch name).
 unset MAKEFLAGS MFLAGS MAKELEVEL

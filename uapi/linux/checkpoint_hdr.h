@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * kcr checkpoint image format, after linux-cr's include/linux/checkpoint_hdr.h.
+ * kcr checkpoint image format, after the image header of linux-cr.
  *
  * An image is a stream of records. Each starts with struct ckpt_hdr:
  * type (CKPT_HDR_*) and len, the length of the whole record in bytes,
@@ -14,8 +14,9 @@
  *  - explicit-width fields; 64-bit fields at offsets that are multiples of
  *    8; the size of every struct a multiple of 8; no implicit padding:
  *    holes are named __pad* and written as zero;
- *  - the byte order is the producer's (s390x images are big endian). The
- *    head magic tells a reader which order the image uses. Byte arrays
+ *  - the byte order is the producer's (s390x images are big endian),
+ *    record headers included; the magic of the first record tells a
+ *    reader which order the image uses. Byte arrays
  *    (strings, page contents, raw siginfo) are copied as they are in
  *    memory;
  *  - values whose meaning is defined by the kernel (O_* flags, VM_* flags,
@@ -27,9 +28,9 @@
  *  - payload arrays follow a record's struct inside the same record; the
  *    struct says how many entries and their type, and len covers them;
  *  - CKPT_HDR_STRING records carry a string: the bytes and a terminating
- *    NUL, len = 8 + strlen + 1. Records that have strings (file paths,
- *    fs root and cwd) are followed by that many STRING records;
- *  - CKPT_HDR_BUFFER records carry opaque bytes, len = 8 + size.
+ *    NUL, len = 8 + strlen + 1. A record with strings (a file path, the
+ *    root and cwd of an fs) is followed by one STRING record per string;
+ *  - CKPT_HDR_BUFFER records carry opaque bytes, len = 8 + size;
  *  - the kernel's fixed-size strings (comm, uts fields) are fixed arrays,
  *    NUL-padded.
  *
@@ -58,7 +59,11 @@
 
 #include <linux/types.h>
 
-/* First field of CKPT_HDR_HEADER; 0xd2 first in a little-endian image. */
+/*
+ * First field of CKPT_HDR_HEADER, at offset 8 of the image. Its bytes tell
+ * the byte order: 00 d2 a2 c0 0c ed fe 00 little endian, 00 fe ed 0c c0
+ * a2 d2 00 big endian.
+ */
 #define CKPT_MAGIC_HEAD		0x00feed0cc0a2d200ULL
 /* Field of CKPT_HDR_TAIL: the image is complete. */
 #define CKPT_MAGIC_TAIL		0x002d2a0cc0deef00ULL
@@ -184,7 +189,8 @@ enum {
 	CKPT_OBJ_SIGNAL,	/* SIGNAL, SIGPENDING (shared) */
 	CKPT_OBJ_NS,		/* NS */
 	CKPT_OBJ_UTS_NS,	/* UTS_NS */
-	/* IPC_NS, nr_shm x (IPC_SHM, PGARR..., empty PGARR),
+	/*
+	 * IPC_NS, nr_shm x (IPC_SHM, PGARR..., empty PGARR),
 	 * nr_msg x (IPC_MSG, qnum x IPC_MSG_MSG), nr_sem x IPC_SEM
 	 */
 	CKPT_OBJ_IPC_NS,
@@ -356,8 +362,8 @@ struct ckpt_pids {
  *	__s32 vpids[nr_vpids];
  * vpids holds, for each task with depth > 0 in pids order, its pid in each
  * nested namespace, the outermost first: depth entries, the last one its
- * pid in its own namespace. nr_vpids is the sum of the depths. This is the
- * array CKPT_IOC_CLONE_WITH_PIDS takes, after vpid.
+ * pid in its own namespace. nr_vpids is the sum of the depths. vpid
+ * followed by these is the pids array of CKPT_IOC_CLONE_WITH_PIDS.
  */
 struct ckpt_hdr_tree {
 	struct ckpt_hdr h;
