@@ -30,8 +30,10 @@ HOST_KDIR ?= /lib/modules/$(shell uname -r)/build
 VMTEST_FLAGS ?=
 RUN ?=
 CHECKPATCH ?= /usr/src/linux-source-6.1/scripts/checkpatch.pl
+FUZZTIME ?= 20s
+FUZZ_TARGETS := FuzzSummarize FuzzRecordStream
 
-.PHONY: all kcr host-kmod deps kernels kmod initramfs vmtest check lint unit demo clean
+.PHONY: all kcr host-kmod deps kernels kmod vmtest check lint unit fuzz bench generate demo clean
 
 all: kcr host-kmod
 
@@ -67,13 +69,27 @@ lint:
 	$(GO) vet -tags kcrguest ./vmtest/guest
 	$(GO) vet -tags vmtest ./vmtest
 	@if [ -x $(CHECKPATCH) ]; then \
-		$(CHECKPATCH) --no-tree --quiet --show-types -f kmod/*.c kmod/*.h vmtest/testmod/*.c || exit 1; \
+		$(CHECKPATCH) --no-tree --quiet --show-types -f kmod/*.c kmod/*.h vmtest/testmod/*.c \
+			uapi/linux/*.h uapi/asm-*/*.h || exit 1; \
 	else echo "checkpatch: $(CHECKPATCH) missing (make deps)"; exit 1; fi
 
 unit:
 	$(GO) test -count=1 ./...
 
-check: deps lint unit vmtest
+# Each fuzz target for a bounded time, beyond its seed corpus.
+fuzz:
+	@for f in $(FUZZ_TARGETS); do \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./lib/image/ || exit 1; \
+	done
+
+# Benchmarks, never timed tests: image decoding speed on the host.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./lib/image/
+
+generate:
+	$(GO) generate ./...
+
+check: deps lint unit fuzz vmtest
 
 demo: override ARCHES := x86_64
 demo: deps kmod

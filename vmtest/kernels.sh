@@ -56,11 +56,11 @@ fi
 
 # depver PKG:ARCH PREFIX -> the dependency of PKG whose name starts with PREFIX
 depname() {
-	apt-cache "${aptopts[@]}" depends "$1" 2>/dev/null |
+	{ apt-cache "${aptopts[@]}" depends "$1" 2>/dev/null || true; } |
 		awk -v p="$2" '$1 ~ /Depends:/ && index($2, p) == 1 { sub(/:.*/, "", $2); print $2; exit }'
 }
 pkgver() {
-	apt-cache "${aptopts[@]}" show "$1" 2>/dev/null | awk '/^Version:/ { print $2; exit }'
+	{ apt-cache "${aptopts[@]}" show "$1" 2>/dev/null || true; } | awk '/^Version:/ { print $2; exit }'
 }
 
 # fetch PKG:ARCH DEST: download (cached by apt-get download's file name) and unpack
@@ -90,10 +90,13 @@ fetch() {
 for a in "${arches[@]}"; do
 	da=$(debarch "$a")
 	fl=$(flavor "$a")
-	meta=linux-image-$fl:$da
+	# KCR_KERNEL_META_<arch> picks another flavour's meta package, e.g.
+	# linux-image-cloud-amd64 or linux-image-rt-amd64.
+	var=KCR_KERNEL_META_$a
+	meta=${!var:-linux-image-$fl}:$da
 	img=$(depname "$meta" linux-image-6)
 	if [ -z "$img" ]; then
-		echo "kernels: cannot resolve $meta in the archive (package linux-image-$fl for $da missing or index unreachable; see $apt_dir/update.log)" >&2
+		echo "kernels: cannot resolve package $meta in the archive (missing, or the index is unreachable: see $apt_dir/update.log)" >&2
 		exit 1
 	fi
 	abi=${img#linux-image-}      # e.g. 6.1.0-42-amd64

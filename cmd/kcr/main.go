@@ -1,56 +1,47 @@
-// Command kcr checkpoints and restarts Linux processes through kcr.ko.
+// Command kcr checkpoints and restarts Linux processes through kcr.ko and
+// inspects checkpoint images.
 package main
 
 import (
 	"fmt"
+	"io"
 	"os"
-
-	kcr "github.com/kcr-dev/kcr/lib"
-	"github.com/kcr-dev/kcr/uapi"
 )
 
 const usage = `usage: kcr COMMAND [ARGS]
 
 commands:
-  version    print the version of kcr and of the loaded kcr.ko ABI
-  help       print this message
+  info [--json] [IMAGE|-]   describe a checkpoint image (- or none: stdin)
+  version                   print the ABI version of kcr and of the loaded kcr.ko
+  help                      print this message
 `
 
-func main() {
-	if len(os.Args) < 2 {
-		fmt.Fprint(os.Stderr, usage)
-		os.Exit(2)
-	}
-	var err error
-	switch os.Args[1] {
-	case "version":
-		err = version()
-	case "help", "-h", "--help":
-		fmt.Print(usage)
-	default:
-		fmt.Fprintf(os.Stderr, "kcr: unknown command %q\n%s", os.Args[1], usage)
-		os.Exit(2)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
+// A command runs with its arguments and returns the exit status.
+type command func(args []string, stdout, stderr io.Writer) int
+
+var commands = map[string]command{
+	"info":    runInfo,
+	"version": runVersion,
 }
 
-func version() error {
-	fmt.Printf("kcr tools: ABI version %d\n", uapi.KCR_ABI_VERSION)
-	d, err := kcr.Open()
-	if err != nil {
-		return err
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) < 1 {
+		fmt.Fprint(stderr, usage)
+		return 2
 	}
-	defer d.Close()
-	v, err := d.Version()
-	if err != nil {
-		return err
+	switch args[0] {
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
 	}
-	fmt.Printf("kcr.ko:    ABI version %d\n", v)
-	if v != uapi.KCR_ABI_VERSION {
-		return fmt.Errorf("kcr: module ABI %d differs from the tools' ABI %d", v, uapi.KCR_ABI_VERSION)
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "kcr: unknown command %q\n%s", args[0], usage)
+		return 2
 	}
-	return nil
+	return cmd(args[1:], stdout, stderr)
 }

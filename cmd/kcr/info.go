@@ -1,0 +1,148 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/kcr-dev/kcr/lib/image"
+	"github.com/kcr-dev/kcr/uapi"
+)
+
+func runInfo(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("info", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 1 {
+		fmt.Fprintln(stderr, "usage: kcr info [--json] [IMAGE|-]")
+		return 2
+	}
+	in := io.Reader(os.Stdin)
+	name := "-"
+	if fs.NArg() == 1 && fs.Arg(0) != "-" {
+		name = fs.Arg(0)
+		f, err := os.Open(name)
+		if err != nil {
+			fmt.Fprintf(stderr, "kcr info: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		in = f
+	}
+	s, err := image.Summarize(in)
+	if *asJSON {
+		out := struct {
+			*image.Summary
+			Error string `json:"error,omitempty"`
+		}{Summary: s}
+		if err != nil {
+			out.Error = err.Error()
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if jerr := enc.Encode(out); jerr != nil {
+			fmt.Fprintf(stderr, "kcr info: %v\n", jerr)
+			return 1
+		}
+	} else if s.Format != 0 {
+		printSummary(stdout, s)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "kcr info: %s: %v\n", name, err)
+		return 1
+	}
+	if !s.Complete {
+		fmt.Fprintf(stderr, "kcr info: %s: image has no TAIL record\n", name)
+		return 1
+	}
+	return 0
+}
+
+func printSummary(w io.Writer, s *image.Summary) {
+	state := "complete"
+	if !s.Complete {
+		state = "INCOMPLETE"
+	}
+	fmt.Fprintf(w, "image:     kcr format %d, %s, %s, %d records, %d bytes, %s\n",
+		s.Format, s.Arch, s.ByteOrder, s.Records, s.Bytes, state)
+	fmt.Fprintf(w, "kernel:    %s %s (%s), page size %d\n", s.Kernel, s.KernelVer, s.Machine, s.PageSize)
+	fmt.Fprintf(w, "taken:     %s\n", s.Time.Format("2006-01-02 15:04:05 MST"))
+	fmt.Fprintf(w, "flags:     %#x\n", s.Uflags)
+	var cflags []string
+	if s.Container&uapi.CKPT_CONTAINER_PIDNS_INIT != 0 {
+		cflags = append(cflags, "pid-namespace init")
+	}
+	if s.Container&uapi.CKPT_CONTAINER_SUBTREE != 0 {
+		cflags = append(cflags, "subtree")
+	}
+	fmt.Fprintf(w, "container: root pid %d (%s)\n", s.RootPid, strings.Join(cflags, ", "))
+	for _, e := range s.Errors {
+		fmt.Fprintf(w, "error:     %s\n", e)
+	}
+
+	fmt.Fprintf(w, "\ntasks (%d):\n", len(s.Tasks))
+	printTree(w, s.Tasks)
+
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "PID\tTGID\tPPID\tSID\tPGID\tCOMM\tVMAS\tPAGES\tPAGE BYTES\tFILES\tHANDLERS\tPENDING\tBYTES\t")
+	for _, t := range s.Tasks {
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", t.Pid, t.Tgid, t.Ppid,
+			t.Sid, t.Pgid, t.Comm, t.VMAs, t.Pages, t.PageData, t.Files, t.Handlers, t.Pending, t.Bytes)
+	}
+	tw.Flush()
+
+	fmt.Fprintln(w, "\nsections:")
+	tw = tabwriter.NewWriter(w, 0, 8, 2, ' ', tabwriter.AlignRight)
+	for _, sec := range s.Sections {
+		fmt.Fprintf(tw, "  %s\t%d records\t%d bytes\t\n", sec.Name, sec.Records, sec.Bytes)
+	}
+	tw.Flush()
+}
+
+// printTree draws the tasks as a process tree, children under their
+// parent; a task whose parent is not in the image is a root.
+func printTree(w io.Writer, tasks []*image.TaskSummary) {
+	in := map[int32]bool{}
+	kids := map[int32][]*image.TaskSummary{}
+	for _, t := range tasks {
+		in[t.Pid] = true
+	}
+	var roots []*image.TaskSummary
+	for _, t := range tasks {
+		if t.Ppid != t.Pid && in[t.Ppid] {
+			kids[t.Ppid] = append(kids[t.Ppid], t)
+		} else {
+			roots = append(roots, t)
+		}
+	}
+	seen := map[*image.TaskSummary]bool{}
+	var walk func(t *image.TaskSummary, prefix string, last bool, depth int)
+	walk = func(t *image.TaskSummary, prefix string, last bool, depth int) {
+		if seen[t] {
+			return // a corrupt tree may loop
+		}
+		seen[t] = true
+		branch, next := "├─ ", "│  "
+		if last {
+			branch, next = "└─ ", "   "
+		}
+		if depth == 0 {
+			branch, next = "", ""
+		}
+		fmt.Fprintf(w, "  %s%s%d %s\n", prefix, branch, t.Pid, t.Comm)
+		for i, k := range kids[t.Pid] {
+			walk(k, prefix+next, i == len(kids[t.Pid])-1, depth+1)
+		}
+	}
+	for _, r := range roots {
+		walk(r, "", true, 0)
+	}
+}
