@@ -131,6 +131,7 @@ func BuildInitramfs(b Build, log io.Writer) error {
 type BootOptions struct {
 	Mode    string        // kcr.mode: suite, warn or demo
 	Run     string        // -test.run for the suite ("" runs all)
+	Args    []string      // more kernel command line arguments
 	MemMiB  int           // guest memory; 2048 by default
 	Timeout time.Duration // for the whole boot; 20 minutes by default
 	Console io.Writer     // also receives the console as it comes (may be nil)
@@ -152,6 +153,7 @@ func Boot(ctx context.Context, b Build, o BootOptions) ([]byte, error) {
 	if o.Run != "" {
 		args = append(args, "kcr.run="+o.Run)
 	}
+	args = append(args, o.Args...)
 	var out lockedBuffer
 	sinks := []io.WriteCloser{&out}
 	if o.Console != nil {

@@ -48,6 +48,8 @@ func run() int {
 		return loadModule(guestproto.WarnModule, "")
 	case "demo":
 		return runDemo()
+	case "kallsyms":
+		return printSymbols(strings.Split(cmdlineValue("kcr.syms"), ","))
 	default:
 		fmt.Printf("kcr-guest: unknown kcr.mode=%q\n", mode)
 		return 2
@@ -92,6 +94,26 @@ func runSuite() int {
 		}
 	}
 	return rc
+}
+
+// printSymbols prints the /proc/kallsyms lines of the named symbols: which
+// kernel functions exist (and are not inlined) on this guest's kernel.
+func printSymbols(names []string) int {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	b, err := os.ReadFile("/proc/kallsyms")
+	if err != nil {
+		fmt.Printf("kcr-guest: %v\n", err)
+		return 1
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 3 && want[f[2]] {
+			fmt.Println("kallsyms:", l)
+		}
+	}
+	return 0
 }
 
 func runDemo() int {

@@ -17,10 +17,11 @@ import (
 
 func main() {
 	arch := flag.String("arch", "x86_64", "guest architecture: "+strings.Join(vmtest.ArchNames(), ", "))
-	mode := flag.String("mode", "demo", "what the guest runs: demo, suite or warn")
+	mode := flag.String("mode", "demo", "what the guest runs: demo, suite, warn or kallsyms")
 	run := flag.String("run", "", "-test.run pattern for -mode suite")
 	build := flag.String("build", "build", "build directory that `make kmod` filled")
 	verbose := flag.Bool("v", false, "also show the guest's kernel log")
+	syms := flag.String("syms", "", "for -mode kallsyms: comma-separated kernel symbols to look up")
 	flag.Parse()
 
 	b, err := vmtest.LoadBuild(*build, *arch)
@@ -32,7 +33,8 @@ func main() {
 		fail(err)
 	}
 	fmt.Fprintf(os.Stderr, "kcr-vm: booting %s\n", b.Kernel)
-	out, err := vmtest.Boot(context.Background(), b, vmtest.BootOptions{Mode: *mode, Run: *run, Console: console(*verbose)})
+	out, err := vmtest.Boot(context.Background(), b, vmtest.BootOptions{Mode: *mode, Run: *run,
+		Args: []string{"kcr.syms=" + *syms}, Console: console(*verbose)})
 	if err != nil {
 		fail(err)
 	}

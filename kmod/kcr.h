@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kcr: the checkpoint/restart context and the internal API that the
+ * subsystem files (checkpoint.c, process.c, creds.c, signal.c, files.c,
+ * memory.c, arch/<arch>.c) share. Modelled on linux-cr's
+ * include/linux/checkpoint.h.
+ *
+ * Conventions:
+ *  - every function returns 0 or a negative errno;
+ *  - the first error of a checkpoint or restart is reported with
+ *    ckpt_err(), which logs it to logfd (and, for a checkpoint, makes
+ *    checkpoint.c write an error record into the image at the end);
+ *  - records are built in kmalloc'ed buffers from ckpt_hdr_get_type() and
+ *    written whole with ckpt_write_obj(); page contents are written
+ *    straight from the pages with ckpt_write().
+ */
+#ifndef _KCR_KCR_H
+#define _KCR_KCR_H
+
+#include <linux/fs.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
+#include <linux/types.h>
+
+#include <linux/checkpoint.h>
+#include <linux/checkpoint_hdr.h>
+
+#define CKPT_CTX_CHECKPOINT	1
+#define CKPT_CTX_RESTART	2
+
+struct ckpt_obj_hash;
+
+struct ckpt_ctx {
+	int kind;			/* CKPT_CTX_* */
+	u64 uflags;			/* CHECKPOINT_* or RESTART_* of the caller */
+	u64 id;				/* checkpoint id, > 0 */
+
+	struct file *file;		/* the image */
+	loff_t pos;			/* bytes of image written or read */
+	struct file *logfile;		/* NULL: no messages */
+
+	struct task_struct *root_task;	/* checkpoint: root of the tree */
+	struct task_struct **tasks;	/* checkpoint: tasks, TREE order */
+	int nr_tasks;
+	struct task_struct *tsk;	/* the task being worked on, or NULL */
+
+	struct ckpt_obj_hash *objhash;
+
+	int err;			/* first error (negative errno) */
+	char *err_msg;			/* its message, for the error record */
+	struct mutex msg_mutex;		/* serialises logfd messages */
+	char *msg_buf;			/* PAGE_SIZE, under msg_mutex */
+
+	struct ckpt_hdr_header *header;	/* restart: the image's header */
+};
+
+/* ctx.c: context, image I/O, messages */
+
+struct ckpt_ctx *ckpt_ctx_alloc(int kind, int fd, u64 uflags, int logfd);
+void ckpt_ctx_free(struct ckpt_ctx *ctx);
+
+/* Write or read exactly len bytes at the image's current position. */
+int ckpt_write(struct ckpt_ctx *ctx, const void *buf, size_t len);
+int ckpt_read(struct ckpt_ctx *ctx, void *buf, size_t len);
+
+/*
+ * A zeroed record buffer of len bytes with h.type and h.len set; free it
+ * with ckpt_hdr_put(). Returns NULL when out of memory.
+ */
+void *ckpt_hdr_get_type(struct ckpt_ctx *ctx, size_t len, u32 type);
+void ckpt_hdr_put(struct ckpt_ctx *ctx, void *h);
+
+/* Write a record built by ckpt_hdr_get_type(): h->len bytes. */
+int ckpt_write_obj(struct ckpt_ctx *ctx, struct ckpt_hdr *h);
+/* Write a STRING record of s (NUL included) / a BUFFER record. */
+int ckpt_write_string(struct ckpt_ctx *ctx, const char *s, size_t len);
+int ckpt_write_buffer(struct ckpt_ctx *ctx, const void *buf, size_t len);
+/* Write a record's header alone, its payload to follow with ckpt_write(). */
+int ckpt_write_hdr(struct ckpt_ctx *ctx, u32 type, u32 len);
+
+/*
+ * Read one record that must be of the given type and exactly len bytes
+ * long (len: the struct, no payload). Returns a buffer to free with
+ * ckpt_hdr_put() or an ERR_PTR; a wrong type or length is -EINVAL with a
+ * message naming the position.
+ */
+void *ckpt_read_obj_type(struct ckpt_ctx *ctx, size_t len, u32 type);
+/*
+ * Read a record of the given type whose struct is len bytes, followed by
+ * at most max_payload bytes of payload that stay in the buffer after the
+ * struct; *payload gets their number.
+ */
+void *ckpt_read_obj_payload(struct ckpt_ctx *ctx, size_t len, u32 type,
+			    size_t max_payload, size_t *payload);
+/* Read a STRING record of at most max bytes (NUL included); kfree() it. */
+char *ckpt_read_string(struct ckpt_ctx *ctx, size_t max);
+
+/*
+ * Report an error: the first one is kept in ctx->err (and its message in
+ * ctx->err_msg); every one is written to logfd as
+ * "[err N][pos P][pid X comm] message". Returns err, so that callers can
+ * write "return ckpt_err(ctx, -EINVAL, "...")".
+ */
+__printf(3, 4) int ckpt_err(struct ckpt_ctx *ctx, int err,
+			    const char *fmt, ...);
+/* A message on logfd that is not an error. */
+__printf(2, 3) void ckpt_msg(struct ckpt_ctx *ctx, const char *fmt, ...);
+
+/* objhash.c: shared objects, written once and then referred to by objref */
+
+struct ckpt_obj_ops {
+	u32 objtype;			/* CKPT_OBJ_* */
+	void (*grab)(void *ptr);	/* take a reference while hashed */
+	void (*drop)(void *ptr);	/* and drop it */
+};
+
+int ckpt_obj_hash_alloc(struct ckpt_ctx *ctx);
+void ckpt_obj_hash_free(struct ckpt_ctx *ctx);
+/*
+ * Checkpoint: the objref of ptr, adding it if new (then *first is true and
+ * the caller writes the OBJREF record and the object's body).
+ */
+int ckpt_obj_lookup_add(struct ckpt_ctx *ctx, void *ptr,
+			const struct ckpt_obj_ops *ops, bool *first);
+/* Write the CKPT_HDR_OBJREF record that starts an object's definition. */
+int ckpt_write_objref(struct ckpt_ctx *ctx, u32 objtype, int objref);
+/* Restart: remember / find the object defined with objref. */
+int ckpt_obj_insert(struct ckpt_ctx *ctx, void *ptr, int objref,
+		    const struct ckpt_obj_ops *ops);
+void *ckpt_obj_fetch(struct ckpt_ctx *ctx, int objref, u32 objtype);
+
+/* Per-subsystem checkpoint of one task, in image order (checkpoint.c) */
+
+int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t);
+int checkpoint_creds(struct ckpt_ctx *ctx, struct task_struct *t);	/* creds.c */
+int checkpoint_task_ns(struct ckpt_ctx *ctx, struct task_struct *t);	/* process.c */
+int checkpoint_files(struct ckpt_ctx *ctx, struct task_struct *t, int *ref);	/* files.c */
+int checkpoint_fs(struct ckpt_ctx *ctx, struct task_struct *t, int *ref);	/* files.c */
+int checkpoint_mm(struct ckpt_ctx *ctx, struct task_struct *t, int *ref);	/* memory.c */
+int checkpoint_sighand(struct ckpt_ctx *ctx, struct task_struct *t, int *ref);	/* signal.c */
+int checkpoint_signal(struct ckpt_ctx *ctx, struct task_struct *t, int *ref);	/* signal.c */
+int checkpoint_signal_task(struct ckpt_ctx *ctx, struct task_struct *t);	/* signal.c */
+int checkpoint_restart_block(struct ckpt_ctx *ctx, struct task_struct *t);	/* process.c */
+int checkpoint_thread(struct ckpt_ctx *ctx, struct task_struct *t);	/* process.c */
+
+/* arch/<arch>.c */
+
+/* Fill the HEADER_ARCH record's fields beyond h and arch_id. */
+int kcr_arch_header(struct ckpt_ctx *ctx, struct ckpt_hdr_header_arch *h);
+/*
+ * Write the CPU record of t (CKPT_HDR_CPU with its payload). For a
+ * self-checkpoint (t == current, inside the CHECKPOINT ioctl) the saved
+ * state is that of a return from the ioctl with value 0, as fork's child
+ * sees it, and the task is not in a system call to restart.
+ */
+int kcr_arch_checkpoint_cpu(struct ckpt_ctx *ctx, struct task_struct *t);
+
+/* sysctl.c */
+extern int kcr_unpriv_allowed;		/* kernel.ckpt_unpriv_allowed */
+int kcr_sysctl_init(void);
+void kcr_sysctl_exit(void);
+
+/* checkpoint.c */
+long kcr_ioctl_checkpoint(struct file *dev, void __user *uarg);
+
+#endif /* _KCR_KCR_H */
