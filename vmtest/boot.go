@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -97,6 +98,10 @@ func BuildInitramfs(b Build, log io.Writer) error {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("building the in-guest tests for %s: %v\n%s", b.Arch.Name, err, out)
 	}
+	workloads, err := buildWorkloads(b, root)
+	if err != nil {
+		return err
+	}
 	tmp, err := os.MkdirTemp("", "kcr-uimage-")
 	if err != nil {
 		return err
@@ -115,6 +120,7 @@ func BuildInitramfs(b Build, log io.Writer) error {
 		),
 		uimage.WithInit("init"),
 		uimage.WithUinit("kcr-guest"),
+		uimage.WithFiles(workloads...),
 		uimage.WithFiles(
 			b.Module()+":"+strings.TrimPrefix(guestproto.Module, "/"),
 			b.WarnModule()+":"+strings.TrimPrefix(guestproto.WarnModule, "/"),
@@ -125,6 +131,35 @@ func BuildInitramfs(b Build, log io.Writer) error {
 		return fmt.Errorf("building the initramfs for %s: %w", b.Arch.Name, err)
 	}
 	return nil
+}
+
+// buildWorkloads compiles the C programs of vmtest/workloads statically
+// for the arch and returns their uimage file specs (host:guest paths).
+func buildWorkloads(b Build, root string) ([]string, error) {
+	srcs, err := filepath.Glob(filepath.Join(root, "vmtest", "workloads", "*.c"))
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(b.Dir, "workloads")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	cc := b.Arch.Cross + "gcc"
+	if b.Arch.GOARCH == runtime.GOARCH {
+		cc = "gcc"
+	}
+	var files []string
+	for _, src := range srcs {
+		name := strings.TrimSuffix(filepath.Base(src), ".c")
+		out := filepath.Join(dir, name)
+		cmd := exec.Command(cc, "-static", "-O2", "-Wall", "-Werror",
+			"-I", filepath.Join(root, "uapi"), "-o", out, src)
+		if o, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("building workload %s for %s: %v\n%s", name, b.Arch.Name, err, o)
+		}
+		files = append(files, out+":"+strings.TrimPrefix(guestproto.BinDir, "/")+"/"+name)
+	}
+	return files, nil
 }
 
 // BootOptions say what one guest boot does.

@@ -11,6 +11,7 @@ import (
 const usage = `usage: kcr COMMAND [ARGS]
 
 commands:
+  checkpoint PID -o IMAGE   checkpoint a (frozen) process; --freeze freezes it
   info [--json] [IMAGE|-]   describe a checkpoint image (- or none: stdin)
   version                   print the ABI version of kcr and of the loaded kcr.ko
   help                      print this message
@@ -20,8 +21,9 @@ commands:
 type command func(args []string, stdout, stderr io.Writer) int
 
 var commands = map[string]command{
-	"info":    runInfo,
-	"version": runVersion,
+	"checkpoint": runCheckpoint,
+	"info":       runInfo,
+	"version":    runVersion,
 }
 
 func main() {

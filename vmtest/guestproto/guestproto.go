@@ -8,6 +8,7 @@ const (
 	Module     = Dir + "/kcr.ko"
 	WarnModule = Dir + "/kcr_warn.ko"
 	TestDir    = Dir + "/tests"
+	BinDir     = Dir + "/bin" // the C workloads of vmtest/workloads
 )
 
 // Console markers, each alone on a line.
