@@ -69,7 +69,7 @@ lint:
 	$(GO) vet -tags kcrguest ./vmtest/guest
 	$(GO) vet -tags vmtest ./vmtest
 	@if [ -x $(CHECKPATCH) ]; then \
-		$(CHECKPATCH) --no-tree --quiet --show-types -f kmod/*.c kmod/*.h vmtest/testmod/*.c \
+		$(CHECKPATCH) --no-tree --quiet --show-types -f kmod/*.c kmod/*.h kmod/arch/*.c kmod/arch/*.h vmtest/testmod/*.c \
 			uapi/linux/*.h uapi/asm-*/*.h || exit 1; \
 	else echo "checkpatch: $(CHECKPATCH) missing (make deps)"; exit 1; fi
 

@@ -43,11 +43,18 @@ struct ckpt_ctx {
 	struct task_struct **tasks;	/* checkpoint: tasks, TREE order */
 	int nr_tasks;
 	struct task_struct *tsk;	/* the task being worked on, or NULL */
+	/*
+	 * Checkpoint: the user namespace of the root task (a reference is
+	 * held); the image's uids and gids are as seen from it.
+	 */
+	struct user_namespace *user_ns;
 
 	struct ckpt_obj_hash *objhash;
 
 	int err;			/* first error (negative errno) */
 	char *err_msg;			/* its message, for the error record */
+	loff_t err_pos;			/* ctx->pos when it was reported */
+	pid_t err_pid;			/* vpid of ctx->tsk then, or 0 */
 	struct mutex msg_mutex;		/* serialises logfd messages */
 	char *msg_buf;			/* PAGE_SIZE, under msg_mutex */
 
@@ -56,10 +63,27 @@ struct ckpt_ctx {
 
 /* ctx.c: context, image I/O, messages */
 
+/*
+ * A context with the image file (fd open for writing for a checkpoint,
+ * for reading for a restart, else -EBADF), the log file (logfd writable,
+ * or CHECKPOINT_FD_NONE), an empty objhash and a new positive id; an
+ * ERR_PTR on error.
+ */
 struct ckpt_ctx *ckpt_ctx_alloc(int kind, int fd, u64 uflags, int logfd);
+/*
+ * Drops everything the context holds: the objhash (first), every tasks[]
+ * entry (references taken with get_task_struct(); tasks itself is
+ * kfree()d), root_task, user_ns, the files, and header (freed like a
+ * ckpt_hdr_put() buffer).
+ */
 void ckpt_ctx_free(struct ckpt_ctx *ctx);
 
-/* Write or read exactly len bytes at the image's current position. */
+/*
+ * Write or read exactly len bytes at the image's current position (the
+ * file's f_pos for a seekable file). Any failure is reported with
+ * ckpt_err() here already; a signal is -EINTR, end of file on read is
+ * -EINVAL (truncated image).
+ */
 int ckpt_write(struct ckpt_ctx *ctx, const void *buf, size_t len);
 int ckpt_read(struct ckpt_ctx *ctx, void *buf, size_t len);
 
@@ -72,7 +96,12 @@ void ckpt_hdr_put(struct ckpt_ctx *ctx, void *h);
 
 /* Write a record built by ckpt_hdr_get_type(): h->len bytes. */
 int ckpt_write_obj(struct ckpt_ctx *ctx, struct ckpt_hdr *h);
-/* Write a STRING record of s (NUL included) / a BUFFER record. */
+/*
+ * Write a STRING record of s / a BUFFER record. For a string, len is the
+ * size of s: it ends at its first NUL or after len bytes, and the record
+ * always gets one terminating NUL (so strlen(s) and strlen(s) + 1 both
+ * work).
+ */
 int ckpt_write_string(struct ckpt_ctx *ctx, const char *s, size_t len);
 int ckpt_write_buffer(struct ckpt_ctx *ctx, const void *buf, size_t len);
 /* Write a record's header alone, its payload to follow with ckpt_write(). */
@@ -92,14 +121,19 @@ void *ckpt_read_obj_type(struct ckpt_ctx *ctx, size_t len, u32 type);
  */
 void *ckpt_read_obj_payload(struct ckpt_ctx *ctx, size_t len, u32 type,
 			    size_t max_payload, size_t *payload);
-/* Read a STRING record of at most max bytes (NUL included); kfree() it. */
+/*
+ * Read a STRING record of at most max bytes (NUL included); kfree() it.
+ * An ERR_PTR on error.
+ */
 char *ckpt_read_string(struct ckpt_ctx *ctx, size_t max);
 
 /*
  * Report an error: the first one is kept in ctx->err (and its message in
  * ctx->err_msg); every one is written to logfd as
  * "[err N][pos P][pid X comm] message". Returns err, so that callers can
- * write "return ckpt_err(ctx, -EINVAL, "...")".
+ * write "return ckpt_err(ctx, -EINVAL, "...")". Both may sleep (they write
+ * to logfd): never call them under a spinlock or RCU. err 0 is a plain
+ * message.
  */
 __printf(3, 4) int ckpt_err(struct ckpt_ctx *ctx, int err,
 			    const char *fmt, ...);
@@ -111,7 +145,7 @@ __printf(2, 3) void ckpt_msg(struct ckpt_ctx *ctx, const char *fmt, ...);
 struct ckpt_obj_ops {
 	u32 objtype;			/* CKPT_OBJ_* */
 	void (*grab)(void *ptr);	/* take a reference while hashed */
-	void (*drop)(void *ptr);	/* and drop it */
+	void (*drop)(void *ptr);	/* and drop it; either may be NULL */
 };
 
 int ckpt_obj_hash_alloc(struct ckpt_ctx *ctx);
@@ -122,9 +156,15 @@ void ckpt_obj_hash_free(struct ckpt_ctx *ctx);
  */
 int ckpt_obj_lookup_add(struct ckpt_ctx *ctx, void *ptr,
 			const struct ckpt_obj_ops *ops, bool *first);
+/* Checkpoint: the objref of ptr as objtype, 0 if not (yet) hashed. */
+int ckpt_obj_lookup(struct ckpt_ctx *ctx, void *ptr, u32 objtype);
 /* Write the CKPT_HDR_OBJREF record that starts an object's definition. */
 int ckpt_write_objref(struct ckpt_ctx *ctx, u32 objtype, int objref);
-/* Restart: remember / find the object defined with objref. */
+/*
+ * Restart: remember / find the object defined with objref. An objref
+ * defined twice, or not defined or of another type when fetched, is
+ * -EINVAL with a message; ckpt_obj_fetch() returns it as an ERR_PTR.
+ */
 int ckpt_obj_insert(struct ckpt_ctx *ctx, void *ptr, int objref,
 		    const struct ckpt_obj_ops *ops);
 void *ckpt_obj_fetch(struct ckpt_ctx *ctx, int objref, u32 objtype);

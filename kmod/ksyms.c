@@ -27,6 +27,14 @@
 #include "ksyms.h"
 
 pid_t (*kcr_kernel_clone)(struct kernel_clone_args *kargs);
+bool (*kcr_ptrace_may_access)(struct task_struct *task, unsigned int mode);
+
+kcr_restart_fn_t kcr_do_no_restart_syscall;
+kcr_restart_fn_t kcr_hrtimer_nanosleep_restart;
+kcr_restart_fn_t kcr_posix_cpu_nsleep_restart;
+kcr_restart_fn_t kcr_alarm_timer_nsleep_restart;
+kcr_restart_fn_t kcr_futex_wait_restart;
+kcr_restart_fn_t kcr_do_restart_poll;
 
 /*
  * Test hook: when set at insmod (kcr_test_missing_symbol=NAME), NAME is
@@ -48,6 +56,17 @@ struct kcr_ksym {
 
 static const struct kcr_ksym kcr_ksyms[] = {
 	KCR_KSYM(kernel_clone),
+	KCR_KSYM(ptrace_may_access),
+};
+
+/* Resolved if present; see "Optional symbols" in ksyms.h. */
+static const struct kcr_ksym kcr_ksyms_optional[] = {
+	KCR_KSYM(do_no_restart_syscall),
+	KCR_KSYM(hrtimer_nanosleep_restart),
+	KCR_KSYM(posix_cpu_nsleep_restart),
+	KCR_KSYM(alarm_timer_nsleep_restart),
+	KCR_KSYM(futex_wait_restart),
+	KCR_KSYM(do_restart_poll),
 };
 
 static unsigned long (*kcr_kallsyms_lookup_name)(const char *name);
@@ -162,6 +181,14 @@ int kcr_ksyms_init(void)
 		ret = kcr_resolve(kcr_ksyms[i].name, kcr_ksyms[i].addr);
 		if (ret)
 			return ret;
+	}
+	for (i = 0; i < ARRAY_SIZE(kcr_ksyms_optional); i++) {
+		const struct kcr_ksym *k = &kcr_ksyms_optional[i];
+
+		*k->addr = (void *)kcr_kallsyms_lookup_name(k->name);
+		if (!*k->addr)
+			pr_info("kernel symbol %s not found: its feature is off\n",
+				k->name);
 	}
 
 	if (kcr_test_missing_symbol && *kcr_test_missing_symbol)

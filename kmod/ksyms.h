@@ -10,7 +10,26 @@
 #include <linux/sched/task.h>
 #include <linux/types.h>
 
+struct restart_block;
+
 extern pid_t (*kcr_kernel_clone)(struct kernel_clone_args *kargs);
+extern bool (*kcr_ptrace_may_access)(struct task_struct *task,
+				     unsigned int mode);
+
+/*
+ * Optional symbols: NULL when this kernel has no such function. These are
+ * only compared against (restart_block.fn of a task), never called, so
+ * a missing one costs a feature (the restart block is recorded as NONE,
+ * with a message) rather than the whole module. Most are static
+ * functions, resolved by kallsyms name.
+ */
+typedef long (*kcr_restart_fn_t)(struct restart_block *);
+extern kcr_restart_fn_t kcr_do_no_restart_syscall;
+extern kcr_restart_fn_t kcr_hrtimer_nanosleep_restart;
+extern kcr_restart_fn_t kcr_posix_cpu_nsleep_restart;
+extern kcr_restart_fn_t kcr_alarm_timer_nsleep_restart;
+extern kcr_restart_fn_t kcr_futex_wait_restart;
+extern kcr_restart_fn_t kcr_do_restart_poll;
 
 int kcr_ksyms_init(void);
 

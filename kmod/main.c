@@ -15,6 +15,7 @@
 
 #include <linux/checkpoint.h>
 
+#include "kcr.h"
 #include "ksyms.h"
 
 #ifndef KCR_ABI_VERSION
@@ -28,6 +29,8 @@ static long kcr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	switch (cmd) {
 	case CKPT_IOC_VERSION:
 		return KCR_ABI_VERSION;
+	case CKPT_IOC_CHECKPOINT:
+		return kcr_ioctl_checkpoint(file, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -56,9 +59,17 @@ static int __init kcr_init(void)
 	if (ret)
 		return ret;
 
+	ret = kcr_sysctl_init();
+	if (ret) {
+		pr_err("cannot register sysctl kernel.ckpt_unpriv_allowed: %d\n",
+		       ret);
+		return ret;
+	}
+
 	ret = misc_register(&kcr_miscdev);
 	if (ret) {
 		pr_err("cannot register /dev/%s: %d\n", CKPT_DEVICE_NAME, ret);
+		kcr_sysctl_exit();
 		return ret;
 	}
 
@@ -70,6 +81,7 @@ static int __init kcr_init(void)
 static void __exit kcr_exit(void)
 {
 	misc_deregister(&kcr_miscdev);
+	kcr_sysctl_exit();
 	pr_info("unloaded\n");
 }
 

@@ -31,20 +31,23 @@ func runCheckpoint(args []string, stdout, stderr io.Writer) int {
 	container := fs.Bool("container", false, "PID is a pid-namespace init: checkpoint the whole container (no CHECKPOINT_SUBTREE)")
 	freeze := fs.Bool("freeze", false, "freeze the process for the checkpoint, thaw it after")
 	kill := fs.Bool("kill", false, "with --freeze: kill the process after a successful checkpoint")
-	// Accept flags after the pid as well: kcr checkpoint 42 -o img.
-	var pidArg string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		pidArg, args = args[0], args[1:]
+	// Flags may come before and after the pid: kcr checkpoint --freeze 42 -o img.
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if pidArg == "" && fs.NArg() == 1 {
-		pidArg = fs.Arg(0)
-	} else if fs.NArg() != 0 || pidArg == "" {
+	if len(pos) != 1 {
 		fs.Usage()
 		return 2
 	}
+	pidArg := pos[0]
 	pid, err := strconv.Atoi(pidArg)
 	if err != nil || pid < 0 {
 		fmt.Fprintf(stderr, "kcr checkpoint: bad pid %q\n", pidArg)

@@ -4,7 +4,8 @@
  *
  * It maps MIB MiB of anonymous memory and fills every 64-bit word with its
  * own address xor a constant, opens FILE and leaves its offset at 1234,
- * prints "ready ADDR SIZE" and then sleeps until killed. A checkpoint
+ * prints "ready ADDR SIZE FD", points its stdio at /dev/null and then
+ * sleeps until killed. A checkpoint
  * image of it must hold exactly that memory and that file offset.
  */
 #include <fcntl.h>
@@ -23,7 +24,7 @@ int main(int argc, char **argv)
 	const char *path = argc > 2 ? argv[2] : "/tmp/kcr-pattern.dat";
 	uint64_t *mem;
 	size_t i;
-	int fd;
+	int fd, null;
 
 	mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -41,6 +42,12 @@ int main(int argc, char **argv)
 	}
 	printf("ready %#lx %zu %d\n", (unsigned long)(uintptr_t)mem, size, fd);
 	fflush(stdout);
+	/* The test's pipe is not part of the state under test. */
+	null = open("/dev/null", O_RDWR);
+	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+	    dup2(null, 2) < 0)
+		return 1;
+	close(null);
 	for (;;) {
 		struct timespec ts = { .tv_sec = 1 };
 

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * selfckpt: checkpoints itself (CKPT_IOC_CHECKPOINT with pid 0) into the
- * image file IMAGE and prints what the call returned: a positive
- * checkpoint id now, 0 once the image is restarted.
+ * image file IMAGE, messages to LOG, and writes what the call returned to
+ * RESULT: a positive checkpoint id now, 0 once the image is restarted.
+ * Its stdio points at /dev/null during the checkpoint: the caller's pipes
+ * are not state under test.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,28 +18,30 @@
 int main(int argc, char **argv)
 {
 	struct ckpt_ioc_checkpoint arg;
-	int dev, img, ret;
+	int dev, img, log, res, null, ret;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: selfckpt IMAGE\n");
+	if (argc < 4) {
+		fprintf(stderr, "usage: selfckpt IMAGE LOG RESULT\n");
 		return 2;
 	}
 	dev = open("/dev/" CKPT_DEVICE_NAME, O_RDWR);
 	img = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (dev < 0 || img < 0) {
+	log = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	res = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	null = open("/dev/null", O_RDWR);
+	if (dev < 0 || img < 0 || log < 0 || res < 0 || null < 0) {
 		perror("open");
 		return 1;
 	}
+	if (dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+		return 1;
 	memset(&arg, 0, sizeof(arg));
 	arg.pid = 0;
 	arg.fd = img;
 	arg.flags = CHECKPOINT_SUBTREE;
-	arg.logfd = STDERR_FILENO;
+	arg.logfd = log;
 	ret = ioctl(dev, CKPT_IOC_CHECKPOINT, &arg);
-	if (ret < 0) {
-		perror("checkpoint");
-		return 1;
-	}
-	printf("checkpoint returned %d\n", ret);
-	return 0;
+	dprintf(res, "checkpoint returned %d errno %d\n", ret,
+		ret < 0 ? errno : 0);
+	return ret < 0;
 }

@@ -39,6 +39,11 @@ func main() {
 
 func run() int {
 	fmt.Printf("%s\n", guestproto.BeginMarker)
+	// The initramfs root comes up 0700; tests that run as other users
+	// need it as a real system has it.
+	if err := os.Chmod("/", 0o755); err != nil {
+		fmt.Printf("kcr-guest: chmod /: %v\n", err)
+	}
 	// debugfs holds kmemleak on debug kernels; failure is harmless.
 	_ = unix.Mount("debugfs", "/sys/kernel/debug", "debugfs", 0, "")
 	switch mode := cmdlineValue("kcr.mode"); mode {

@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kcr: CKPT_IOC_CHECKPOINT, linux-cr's sys_checkpoint().
+ *
+ * The caller names the root of what to checkpoint: itself (pid 0, or its
+ * own pid) or another task, which must then be frozen and which the caller
+ * must be allowed to ptrace-attach. The image is streamed to the image fd
+ * as it is built:
+ *	HEADER HEADER_ARCH CONTAINER TREE (per task: TASK ...) TAIL
+ * A failure writes an ERROR record instead of the rest (best effort: if
+ * the image itself cannot be written, neither can that record) and the
+ * ioctl returns the errno; messages go to logfd.
+ *
+ * For now the tree is the root task alone: a root with other threads or
+ * with children is refused with -EOPNOTSUPP rather than written as an
+ * image that a restart would bring back incomplete.
+ */
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/err.h>
+#include <linux/futex.h>
+#include <linux/kernel.h>
+#include <linux/mm_types.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/ptrace.h>
+#include <linux/rcupdate.h>
+#include <linux/resource.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/termios.h>
+#include <linux/timekeeping.h>
+#include <linux/tty.h>
+#include <linux/uaccess.h>
+#include <linux/un.h>
+#include <linux/user_namespace.h>
+#include <linux/utsname.h>
+
+#include "kcr.h"
+#include "ksyms.h"
+
+/*
+ * Frozen by the cgroup v2 freezer (t->frozen, set when the task stops in
+ * get_signal()) or by the legacy one (TASK_FROZEN). Either way the task
+ * cannot run user code, and its user-visible state holds still, until it
+ * is thawed.
+ */
+static bool kcr_task_frozen(struct task_struct *t)
+{
+#ifdef CONFIG_CGROUPS
+	if (t->frozen)
+		return true;
+#endif
+	return READ_ONCE(t->__state) & TASK_FROZEN;
+}
+
+/*
+ * Find the root task and check that the caller may checkpoint it. Until
+ * the access check has passed, ctx->tsk stays NULL so that messages do
+ * not show the comm of a task the caller may not look at.
+ */
+static int kcr_get_root(struct ckpt_ctx *ctx, pid_t pid)
+{
+	struct task_struct *t;
+	struct pid *p;
+
+	if (pid < 0)
+		return ckpt_err(ctx, -EINVAL, "pid %d", pid);
+	if (pid == 0 || pid == task_pid_vnr(current)) {
+		t = current;
+		get_task_struct(t);
+	} else {
+		p = find_get_pid(pid);
+		t = get_pid_task(p, PIDTYPE_PID);
+		put_pid(p);
+		if (!t)
+			return ckpt_err(ctx, -ESRCH, "no task with pid %d", pid);
+	}
+	ctx->root_task = t;
+
+	if (t != current) {
+		if (t->flags & PF_KTHREAD)
+			return ckpt_err(ctx, -EPERM,
+					"pid %d is a kernel thread", pid);
+		if (!kcr_ptrace_may_access(t, PTRACE_MODE_ATTACH_REALCREDS))
+			return ckpt_err(ctx, -EPERM,
+					"no ptrace access to pid %d", pid);
+	}
+	ctx->tsk = t;
+
+	if (t->exit_state || (t->flags & PF_EXITING))
+		return ckpt_err(ctx, -ESRCH, "task is exiting");
+	if (t != current && !kcr_task_frozen(t))
+		return ckpt_err(ctx, -EBUSY, "task not frozen");
+	if (!(ctx->uflags & CHECKPOINT_SUBTREE) &&
+	    !is_child_reaper(task_pid(t)))
+		return ckpt_err(ctx, -EINVAL,
+				"not the init of a pid namespace (container checkpoint); use CHECKPOINT_SUBTREE");
+	if (get_nr_threads(t) > 1)
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"task has %d threads: multi-threaded processes are not supported yet",
+				get_nr_threads(t));
+	/*
+	 * The task is frozen or current and cannot fork; a child could only
+	 * appear by reparenting (an orphan of a subreaper), which at worst
+	 * makes this check too strict.
+	 */
+	rcu_read_lock();
+	if (!list_empty(&t->children)) {
+		rcu_read_unlock();
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"task has children: process trees are not supported yet");
+	}
+	rcu_read_unlock();
+
+	/* Ids in the image are as the root task's user namespace sees them. */
+	rcu_read_lock();
+	ctx->user_ns = get_user_ns(__task_cred(t)->user_ns);
+	rcu_read_unlock();
+	return 0;
+}
+
+/* The tasks to checkpoint, in TREE order: for now the root alone. */
+static int kcr_collect_tasks(struct ckpt_ctx *ctx)
+{
+	ctx->tasks = kcalloc(1, sizeof(*ctx->tasks), GFP_KERNEL);
+	if (!ctx->tasks)
+		return -ENOMEM;
+	get_task_struct(ctx->root_task);
+	ctx->tasks[0] = ctx->root_task;
+	ctx->nr_tasks = 1;
+	return 0;
+}
+
+/*
+ * The running kernel's version from its release string, as linux-cr did:
+ * that is what the machine runs. Debian's release (6.1.0-50-amd64) has 0
+ * as its patch level; the full string is in uts_release. What does not
+ * parse stays 0.
+ */
+static void kcr_kernel_version(const char *release, struct ckpt_hdr_header *h)
+{
+	unsigned int major = 0, minor = 0, patch = 0;
+
+	if (sscanf(release, "%u.%u.%u", &major, &minor, &patch) < 2)
+		major = minor = patch = 0;
+	h->major = min(major, 0xffffU);
+	h->minor = min(minor, 0xffffU);
+	h->patch = min(patch, 0xffffU);
+}
+
+static int kcr_write_header(struct ckpt_ctx *ctx)
+{
+	struct new_utsname *uts = utsname();
+	struct ckpt_hdr_header *h;
+	int ret;
+
+	BUILD_BUG_ON(CKPT_TASK_COMM_LEN != TASK_COMM_LEN);
+	BUILD_BUG_ON(sizeof_field(struct ckpt_hdr_header, uts_release) !=
+		     sizeof_field(struct new_utsname, release));
+	BUILD_BUG_ON(CKPT_NSIG != _NSIG);
+	BUILD_BUG_ON(CKPT_RLIM_NLIMITS != RLIM_NLIMITS);
+	BUILD_BUG_ON(CKPT_SUN_PATH_LEN != UNIX_PATH_MAX);
+	BUILD_BUG_ON(CKPT_TTY_NCC < NCCS);
+
+	h = ckpt_hdr_get_type(ctx, sizeof(*h), CKPT_HDR_HEADER);
+	if (!h)
+		return -ENOMEM;
+	h->magic = CKPT_MAGIC_HEAD;
+	h->version = CKPT_IMAGE_VERSION;
+	h->arch_id = CKPT_ARCH_ID;
+	kcr_kernel_version(uts->release, h);
+	h->constants.task_comm_len = TASK_COMM_LEN;
+	h->constants.uts_len = __NEW_UTS_LEN + 1;
+	h->constants.signal_nsig = _NSIG;
+	h->constants.rlimit_nlimits = RLIM_NLIMITS;
+	h->constants.page_size = PAGE_SIZE;
+	h->constants.at_vector_size = AT_VECTOR_SIZE;
+	h->constants.sun_path_len = UNIX_PATH_MAX;
+	h->constants.tty_ncc = NCCS;
+	h->constants.n_tty_buf_size = N_TTY_BUF_SIZE;
+	/* checkpoint_hdr.h: nanoseconds of CLOCK_REALTIME. */
+	h->time = ktime_get_real_ns();
+	h->uflags = ctx->uflags;
+	strscpy_pad(h->uts_release, uts->release, sizeof(h->uts_release));
+	strscpy_pad(h->uts_version, uts->version, sizeof(h->uts_version));
+	strscpy_pad(h->uts_machine, uts->machine, sizeof(h->uts_machine));
+	ret = ckpt_write_obj(ctx, &h->h);
+	ckpt_hdr_put(ctx, h);
+	return ret;
+}
+
+static int kcr_write_header_arch(struct ckpt_ctx *ctx)
+{
+	struct ckpt_hdr_header_arch *h;
+	int ret;
+
+	h = ckpt_hdr_get_type(ctx, sizeof(*h), CKPT_HDR_HEADER_ARCH);
+	if (!h)
+		return -ENOMEM;
+	h->arch_id = CKPT_ARCH_ID;
+	ret = kcr_arch_header(ctx, h);
+	if (!ret)
+		ret = ckpt_write_obj(ctx, &h->h);
+	ckpt_hdr_put(ctx, h);
+	return ret;
+}
+
+static int kcr_write_container(struct ckpt_ctx *ctx)
+{
+	struct ckpt_hdr_container *h;
+	int ret;
+
+	h = ckpt_hdr_get_type(ctx, sizeof(*h), CKPT_HDR_CONTAINER);
+	if (!h)
+		return -ENOMEM;
+	h->root_pid = task_pid_vnr(ctx->root_task);
+	if (ctx->uflags & CHECKPOINT_SUBTREE)
+		h->flags |= CKPT_CONTAINER_SUBTREE;
+	if (is_child_reaper(task_pid(ctx->root_task)))
+		h->flags |= CKPT_CONTAINER_PIDNS_INIT;
+	/* lsm_name stays "": LSM labels are not checkpointed yet. */
+	ret = ckpt_write_obj(ctx, &h->h);
+	ckpt_hdr_put(ctx, h);
+	return ret;
+}
+
+/*
+ * TREE: pids as the root task's pid namespace sees them (checkpoint_hdr.h).
+ * The root's parent is outside the tree: its vppid is 0 even when that
+ * parent is visible in the namespace (a subtree checkpoint), so that
+ * every non-zero vppid names a task of the image.
+ */
+static int kcr_write_tree(struct ckpt_ctx *ctx)
+{
+	struct pid_namespace *ns = task_active_pid_ns(ctx->root_task);
+	struct ckpt_hdr_tree *h;
+	struct ckpt_pids *pids;
+	int i, ret;
+
+	h = ckpt_hdr_get_type(ctx, sizeof(*h) + ctx->nr_tasks * sizeof(*pids),
+			      CKPT_HDR_TREE);
+	if (!h)
+		return -ENOMEM;
+	h->nr_tasks = ctx->nr_tasks;
+	h->nr_vpids = 0;
+	pids = (struct ckpt_pids *)(h + 1);
+	for (i = 0; i < ctx->nr_tasks; i++) {
+		struct task_struct *t = ctx->tasks[i];
+
+		pids[i].vpid = task_pid_nr_ns(t, ns);
+		pids[i].vtgid = task_tgid_nr_ns(t, ns);
+		pids[i].vppid = t == ctx->root_task ? 0 :
+				task_ppid_nr_ns(t, ns);
+		pids[i].vsid = task_session_nr_ns(t, ns);
+		pids[i].vpgid = task_pgrp_nr_ns(t, ns);
+		/* Nested pid namespaces come with process trees. */
+		pids[i].depth = 0;
+	}
+	ret = ckpt_write_obj(ctx, &h->h);
+	ckpt_hdr_put(ctx, h);
+	return ret;
+}
+
+static int kcr_write_tail(struct ckpt_ctx *ctx)
+{
+	struct ckpt_hdr_tail h = {
+		.h.type = CKPT_HDR_TAIL,
+		.h.len = sizeof(h),
+		.magic = CKPT_MAGIC_TAIL,
+	};
+
+	return ckpt_write(ctx, &h, sizeof(h));
+}
+
+/* The first error, as an ERROR record at the end of the image. */
+static void kcr_write_error(struct ckpt_ctx *ctx, int err)
+{
+	struct ckpt_hdr_error *h;
+	size_t len;
+
+	/* An errno that no one explained (-ENOMEM, ...) gets a message too. */
+	if (!ctx->err)
+		ckpt_err(ctx, err, "checkpoint failed");
+	len = ctx->err_msg ? strlen(ctx->err_msg) + 1 : 1;
+	h = ckpt_hdr_get_type(ctx, sizeof(*h) + len, CKPT_HDR_ERROR);
+	if (!h)
+		return;
+	h->err = ctx->err;
+	h->pid = ctx->err_pid;
+	h->pos = ctx->err_pos;
+	h->msg_len = len;
+	if (ctx->err_msg)
+		memcpy(h + 1, ctx->err_msg, len);
+	ckpt_write_obj(ctx, &h->h);
+	ckpt_hdr_put(ctx, h);
+}
+
+static int kcr_write_task(struct ckpt_ctx *ctx, struct task_struct *t)
+{
+	struct ckpt_hdr_task *h;
+	char comm[TASK_COMM_LEN];
+	int ret;
+
+	h = ckpt_hdr_get_type(ctx, sizeof(*h), CKPT_HDR_TASK);
+	if (!h)
+		return -ENOMEM;
+	h->state = READ_ONCE(t->__state);
+	h->exit_state = t->exit_state;
+	h->exit_code = t->exit_code;
+	h->exit_signal = t->exit_signal;
+	h->pdeath_signal = t->pdeath_signal;
+	h->personality = t->personality;
+	if (task_no_new_privs(t))
+		h->flags |= CKPT_TASK_NO_NEW_PRIVS;
+	if (t->signal->is_child_subreaper)
+		h->flags |= CKPT_TASK_CHILD_SUBREAPER;
+	if (thread_group_leader(t))
+		h->flags |= CKPT_TASK_THREAD_LEADER;
+	h->policy = t->policy;
+	h->nice = task_nice(t);
+	h->rt_priority = t->rt_priority;
+	h->set_child_tid = (unsigned long)t->set_child_tid;
+	h->clear_child_tid = (unsigned long)t->clear_child_tid;
+#ifdef CONFIG_FUTEX
+	/*
+	 * set_robust_list() accepts only len == sizeof(*head) and does not
+	 * keep it: a registered list has that length.
+	 */
+	h->robust_list = (unsigned long)t->robust_list;
+	if (t->robust_list)
+		h->robust_list_len = sizeof(struct robust_list_head);
+#endif
+	h->timer_slack_ns = t->timer_slack_ns;
+	get_task_comm(comm, t);
+	memcpy(h->comm, comm, sizeof(h->comm));
+	ret = ckpt_write_obj(ctx, &h->h);
+	ckpt_hdr_put(ctx, h);
+	return ret;
+}
+
+static int kcr_write_task_objs(struct ckpt_ctx *ctx, struct task_struct *t)
+{
+	struct ckpt_hdr_task_objs *h;
+	int files_ref = 0, fs_ref = 0, mm_ref = 0;
+	int sighand_ref = 0, signal_ref = 0;
+	int ret;
+
+	ret = checkpoint_files(ctx, t, &files_ref);
+	if (!ret)
+		ret = checkpoint_fs(ctx, t, &fs_ref);
+	if (!ret)
+		ret = checkpoint_mm(ctx, t, &mm_ref);
+	if (!ret)
+		ret = checkpoint_sighand(ctx, t, &sighand_ref);
+	if (!ret)
+		ret = checkpoint_signal(ctx, t, &signal_ref);
+	if (ret)
+		return ret;
+
+	h = ckpt_hdr_get_type(ctx, sizeof(*h), CKPT_HDR_TASK_OBJS);
+	if (!h)
+		return -ENOMEM;
+	h->files_ref = files_ref;
+	h->fs_ref = fs_ref;
+	h->mm_ref = mm_ref;
+	h->sighand_ref = sighand_ref;
+	h->signal_ref = signal_ref;
+	ret = ckpt_write_obj(ctx, &h->h);
+	ckpt_hdr_put(ctx, h);
+	return ret;
+}
+
+int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t)
+{
+	struct task_struct *prev = ctx->tsk;
+	int ret;
+
+	ctx->tsk = t;
+	ret = kcr_write_task(ctx, t);
+	if (!ret)
+		ret = checkpoint_creds(ctx, t);
+	if (!ret)
+		ret = checkpoint_task_ns(ctx, t);
+	if (!ret)
+		ret = kcr_write_task_objs(ctx, t);
+	if (!ret)
+		ret = checkpoint_signal_task(ctx, t);
+	if (!ret)
+		ret = checkpoint_restart_block(ctx, t);
+	if (!ret)
+		ret = checkpoint_thread(ctx, t);
+	if (!ret)
+		ret = kcr_arch_checkpoint_cpu(ctx, t);
+	/*
+	 * A task thawed behind our back may have changed while we wrote it:
+	 * the image would be inconsistent.
+	 */
+	if (!ret && t != current && !kcr_task_frozen(t))
+		ret = ckpt_err(ctx, -EBUSY, "task thawed during checkpoint");
+	ctx->tsk = prev;
+	return ret;
+}
+
+static int kcr_do_checkpoint(struct ckpt_ctx *ctx)
+{
+	int i, ret;
+
+	ret = kcr_write_header(ctx);
+	if (!ret)
+		ret = kcr_write_header_arch(ctx);
+	if (!ret)
+		ret = kcr_write_container(ctx);
+	if (!ret)
+		ret = kcr_write_tree(ctx);
+	for (i = 0; !ret && i < ctx->nr_tasks; i++)
+		ret = checkpoint_task(ctx, ctx->tasks[i]);
+	if (!ret)
+		ret = kcr_write_tail(ctx);
+	return ret;
+}
+
+long kcr_ioctl_checkpoint(struct file *dev, void __user *uarg)
+{
+	struct ckpt_ioc_checkpoint args;
+	struct ckpt_ctx *ctx;
+	long ret;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.__pad || (args.flags & ~(u64)CHECKPOINT_USER_FLAGS))
+		return -EINVAL;
+	if (!READ_ONCE(kcr_unpriv_allowed) && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
+
+	ctx = ckpt_ctx_alloc(CKPT_CTX_CHECKPOINT, args.fd, args.flags,
+			     args.logfd);
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
+
+	ret = kcr_get_root(ctx, args.pid);
+	if (!ret)
+		ret = kcr_collect_tasks(ctx);
+	if (!ret)
+		ret = kcr_do_checkpoint(ctx);
+	if (ret)
+		kcr_write_error(ctx, ret);
+	else
+		ret = ctx->id;
+	ckpt_ctx_free(ctx);
+	return ret;
+}

@@ -1,0 +1,572 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kcr: the checkpoint/restart context, image I/O and messages.
+ *
+ * Image I/O goes through kernel_write()/kernel_read() on the caller's
+ * file, streaming: a record is written as soon as it is built.
+ *
+ * File position. A seekable image file is written or read at its own
+ * f_pos, as write(2)/read(2) would, so that a caller can put an image
+ * after other data in a file and find the file offset past the image
+ * afterwards. fdget_pos() is not available to modules, but the mutex it
+ * takes is: each ckpt_write()/ckpt_read() holds file->f_pos_lock for the
+ * duration of the call, so a concurrent write(2) on the same open file
+ * (another thread of the caller) cannot interleave inside a record.
+ * Stream files (pipes, sockets: FMODE_STREAM) have no position.
+ *
+ * Blocking. Pipes and sockets accept partial writes; the loops below go
+ * on until all bytes are through. A descriptor in O_NONBLOCK mode (Go's
+ * os.Pipe gives such descriptors) answers -EAGAIN when full or empty; we
+ * then sleep until poll reports it ready, as a blocking descriptor would
+ * have slept inside the file system. A signal ends the wait with -EINTR:
+ * an image cannot be continued from the middle by restarting the ioctl,
+ * so -ERESTART* would be wrong.
+ *
+ * Messages never go to the kernel log: whatever the caller can cause is
+ * reported on logfd only.
+ */
+#include <linux/atomic.h>
+#include <linux/err.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/pid.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/user_namespace.h>
+#include <linux/wait.h>
+
+#include "kcr.h"
+
+/* Checkpoint ids: positive, unique while the module is loaded. */
+static atomic64_t kcr_ckpt_id = ATOMIC64_INIT(0);
+
+/*
+ * __kernel_write()/__kernel_read() refuse files that have no ->write_iter
+ * (->read_iter) or that have both ->write and ->write_iter, and say so in
+ * the kernel log. Refuse them here first, with a message on logfd only.
+ */
+static bool kcr_can_kernel_write(struct file *file)
+{
+	return file->f_op->write_iter && !file->f_op->write &&
+	       (file->f_mode & FMODE_CAN_WRITE);
+}
+
+static bool kcr_can_kernel_read(struct file *file)
+{
+	return file->f_op->read_iter && !file->f_op->read &&
+	       (file->f_mode & FMODE_CAN_READ);
+}
+
+/*
+ * Waiting for an O_NONBLOCK pipe or socket, modelled on do_select(): the
+ * wake function only marks the wait as triggered and wakes the task, so
+ * that ->poll() runs in TASK_RUNNING and the sleep cannot miss a wakeup.
+ */
+#define KCR_POLL_QUEUES 2	/* a pipe has two wait queues */
+
+struct kcr_poll_entry {
+	wait_queue_head_t *head;
+	wait_queue_entry_t wait;
+};
+
+struct kcr_pollwait {
+	poll_table pt;
+	struct task_struct *task;
+	bool triggered;
+	int n;
+	struct kcr_poll_entry e[KCR_POLL_QUEUES];
+};
+
+static int kcr_pollwake(wait_queue_entry_t *wait, unsigned int mode,
+			int sync, void *key)
+{
+	struct kcr_pollwait *pw = wait->private;
+	struct wait_queue_entry dummy = { .private = pw->task };
+
+	if (key && !(key_to_poll(key) & pw->pt._key))
+		return 0;
+	/* Pairs with set_current_state() in kcr_wait_file(). */
+	smp_wmb();
+	WRITE_ONCE(pw->triggered, true);
+	return default_wake_function(&dummy, mode, sync, key);
+}
+
+static void kcr_poll_queue(struct file *file, wait_queue_head_t *head,
+			   poll_table *pt)
+{
+	struct kcr_pollwait *pw = container_of(pt, struct kcr_pollwait, pt);
+	struct kcr_poll_entry *e;
+
+	/*
+	 * A file with more queues than we have room for still works: the
+	 * sleep below is bounded, so we poll again after a while.
+	 */
+	if (pw->n >= KCR_POLL_QUEUES)
+		return;
+	e = &pw->e[pw->n++];
+	e->head = head;
+	init_waitqueue_func_entry(&e->wait, kcr_pollwake);
+	e->wait.private = pw;
+	add_wait_queue(head, &e->wait);
+}
+
+/* Sleep until file is ready for events (EPOLLIN/EPOLLOUT) or a signal. */
+static int kcr_wait_file(struct file *file, __poll_t events)
+{
+	struct kcr_pollwait pw = { .task = current };
+	__poll_t mask;
+	int i;
+
+	init_poll_funcptr(&pw.pt, kcr_poll_queue);
+	pw.pt._key = events | EPOLLERR | EPOLLHUP;
+	mask = vfs_poll(file, &pw.pt);
+	if (!(mask & pw.pt._key)) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (!READ_ONCE(pw.triggered) && !signal_pending(current))
+			schedule_timeout(HZ);
+		__set_current_state(TASK_RUNNING);
+	}
+	for (i = 0; i < pw.n; i++)
+		remove_wait_queue(pw.e[i].head, &pw.e[i].wait);
+	return signal_pending(current) ? -EINTR : 0;
+}
+
+/* An interrupted transfer is -EINTR, never -ERESTART*: see the top. */
+static int kcr_io_errno(ssize_t ret)
+{
+	switch (ret) {
+	case -ERESTARTSYS:
+	case -ERESTARTNOINTR:
+	case -ERESTARTNOHAND:
+	case -ERESTART_RESTARTBLOCK:
+		return -EINTR;
+	default:
+		return ret;
+	}
+}
+
+/*
+ * Transfer len bytes; *done gets how many went through, also on error.
+ * write: true for kernel_write, false for kernel_read. A read that meets
+ * end of file returns 0 with *done < len.
+ */
+static int kcr_file_io(struct file *file, void *buf, size_t len, bool write,
+		       size_t *done)
+{
+	bool stream = file->f_mode & FMODE_STREAM;
+	loff_t pos = 0;
+	int ret = 0;
+
+	*done = 0;
+	mutex_lock(&file->f_pos_lock);
+	if (!stream)
+		pos = file->f_pos;
+	while (*done < len) {
+		size_t chunk = min_t(size_t, len - *done, MAX_RW_COUNT);
+		ssize_t n;
+
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		if (write)
+			n = kernel_write(file, buf + *done, chunk,
+					 stream ? NULL : &pos);
+		else
+			n = kernel_read(file, buf + *done, chunk,
+					stream ? NULL : &pos);
+		if (n > 0) {
+			*done += n;
+			cond_resched();
+			continue;
+		}
+		if (n == 0) {
+			/* A writer making no progress would loop forever. */
+			ret = write ? -EIO : 0;
+			break;
+		}
+		if (n == -EAGAIN) {
+			ret = kcr_wait_file(file, write ? EPOLLOUT : EPOLLIN);
+			if (ret)
+				break;
+			/* A file that polls ready but still says -EAGAIN. */
+			cond_resched();
+			continue;
+		}
+		ret = kcr_io_errno(n);
+		break;
+	}
+	if (!stream)
+		file->f_pos = pos;
+	mutex_unlock(&file->f_pos_lock);
+	return ret;
+}
+
+int ckpt_write(struct ckpt_ctx *ctx, const void *buf, size_t len)
+{
+	size_t done;
+	int ret;
+
+	ret = kcr_file_io(ctx->file, (void *)buf, len, true, &done);
+	ctx->pos += done;
+	if (ret)
+		return ckpt_err(ctx, ret, "writing %zu bytes of the image",
+				len);
+	return 0;
+}
+
+int ckpt_read(struct ckpt_ctx *ctx, void *buf, size_t len)
+{
+	size_t done;
+	int ret;
+
+	ret = kcr_file_io(ctx->file, buf, len, false, &done);
+	ctx->pos += done;
+	if (ret)
+		return ckpt_err(ctx, ret, "reading %zu bytes of the image",
+				len);
+	if (done < len)
+		return ckpt_err(ctx, -EINVAL,
+				"image truncated: %zu of %zu bytes before end of file",
+				done, len);
+	return 0;
+}
+
+void *ckpt_hdr_get_type(struct ckpt_ctx *ctx, size_t len, u32 type)
+{
+	struct ckpt_hdr *h;
+
+	if (len < sizeof(*h) || len > U32_MAX)
+		return NULL;
+	h = kvzalloc(len, GFP_KERNEL);
+	if (!h)
+		return NULL;
+	h->type = type;
+	h->len = len;
+	return h;
+}
+
+void ckpt_hdr_put(struct ckpt_ctx *ctx, void *h)
+{
+	kvfree(h);
+}
+
+int ckpt_write_obj(struct ckpt_ctx *ctx, struct ckpt_hdr *h)
+{
+	return ckpt_write(ctx, h, h->len);
+}
+
+int ckpt_write_hdr(struct ckpt_ctx *ctx, u32 type, u32 len)
+{
+	struct ckpt_hdr h = { .type = type, .len = len };
+
+	if (len < sizeof(h))
+		return ckpt_err(ctx, -EINVAL, "record %u: length %u too short",
+				type, len);
+	return ckpt_write(ctx, &h, sizeof(h));
+}
+
+/* A record of type whose payload is the len bytes of buf, plus pad NULs. */
+static int kcr_write_payload(struct ckpt_ctx *ctx, u32 type, const void *buf,
+			     size_t len, size_t nul)
+{
+	static const char zero;
+	int ret;
+
+	if (len + nul > U32_MAX - sizeof(struct ckpt_hdr))
+		return ckpt_err(ctx, -E2BIG, "record %u: %zu bytes too long",
+				type, len);
+	ret = ckpt_write_hdr(ctx, type, sizeof(struct ckpt_hdr) + len + nul);
+	if (!ret && len)
+		ret = ckpt_write(ctx, buf, len);
+	if (!ret && nul)
+		ret = ckpt_write(ctx, &zero, 1);
+	return ret;
+}
+
+/*
+ * len is the size of s: the string ends at its first NUL or after len
+ * bytes, whichever comes first, and the record always ends with one NUL.
+ * So both ckpt_write_string(ctx, s, strlen(s)) and (..., strlen(s) + 1)
+ * write the same record.
+ */
+int ckpt_write_string(struct ckpt_ctx *ctx, const char *s, size_t len)
+{
+	return kcr_write_payload(ctx, CKPT_HDR_STRING, s, strnlen(s, len), 1);
+}
+
+int ckpt_write_buffer(struct ckpt_ctx *ctx, const void *buf, size_t len)
+{
+	return kcr_write_payload(ctx, CKPT_HDR_BUFFER, buf, len, 0);
+}
+
+/*
+ * Read a record header; a record of another type, or whose length is not
+ * within [min, max], is a bad image.
+ */
+static int kcr_read_hdr(struct ckpt_ctx *ctx, struct ckpt_hdr *h, u32 type,
+			size_t min, size_t max)
+{
+	loff_t pos = ctx->pos;
+	int ret;
+
+	ret = ckpt_read(ctx, h, sizeof(*h));
+	if (ret)
+		return ret;
+	if (h->type != type)
+		return ckpt_err(ctx, -EINVAL,
+				"record at %lld: type %u, expected %u",
+				pos, h->type, type);
+	if (h->len < min || h->len > max)
+		return ckpt_err(ctx, -EINVAL,
+				"record at %lld (type %u): length %u, expected %zu..%zu",
+				pos, type, h->len, min, max);
+	return 0;
+}
+
+void *ckpt_read_obj_payload(struct ckpt_ctx *ctx, size_t len, u32 type,
+			    size_t max_payload, size_t *payload)
+{
+	struct ckpt_hdr hdr, *h;
+	int ret;
+
+	if (len < sizeof(hdr) || max_payload > U32_MAX - len)
+		return ERR_PTR(-EINVAL);
+	ret = kcr_read_hdr(ctx, &hdr, type, len, len + max_payload);
+	if (ret)
+		return ERR_PTR(ret);
+	h = kvzalloc(hdr.len, GFP_KERNEL);
+	if (!h)
+		return ERR_PTR(ckpt_err(ctx, -ENOMEM,
+					"record type %u: %u bytes", type,
+					hdr.len));
+	*h = hdr;
+	ret = ckpt_read(ctx, h + 1, hdr.len - sizeof(hdr));
+	if (ret) {
+		kvfree(h);
+		return ERR_PTR(ret);
+	}
+	if (payload)
+		*payload = hdr.len - len;
+	return h;
+}
+
+void *ckpt_read_obj_type(struct ckpt_ctx *ctx, size_t len, u32 type)
+{
+	return ckpt_read_obj_payload(ctx, len, type, 0, NULL);
+}
+
+char *ckpt_read_string(struct ckpt_ctx *ctx, size_t max)
+{
+	struct ckpt_hdr hdr;
+	char *s;
+	int ret;
+
+	if (!max || max > U32_MAX - sizeof(hdr))
+		return ERR_PTR(-EINVAL);
+	ret = kcr_read_hdr(ctx, &hdr, CKPT_HDR_STRING, sizeof(hdr) + 1,
+			   sizeof(hdr) + max);
+	if (ret)
+		return ERR_PTR(ret);
+	s = kmalloc(hdr.len - sizeof(hdr), GFP_KERNEL);
+	if (!s)
+		return ERR_PTR(-ENOMEM);
+	ret = ckpt_read(ctx, s, hdr.len - sizeof(hdr));
+	if (ret) {
+		kfree(s);
+		return ERR_PTR(ret);
+	}
+	if (s[hdr.len - sizeof(hdr) - 1] != '\0' ||
+	    strlen(s) != hdr.len - sizeof(hdr) - 1) {
+		kfree(s);
+		return ERR_PTR(ckpt_err(ctx, -EINVAL,
+					"string record before %lld: bad NUL termination",
+					ctx->pos));
+	}
+	return s;
+}
+
+/* Format the message into msg_buf; msg_mutex held. Returns its length. */
+static size_t kcr_format_msg(struct ckpt_ctx *ctx, int err, const char *fmt,
+			     va_list ap)
+{
+	struct task_struct *t = ctx->tsk ? ctx->tsk : current;
+	char comm[TASK_COMM_LEN];
+	size_t n;
+
+	get_task_comm(comm, t);
+	n = scnprintf(ctx->msg_buf, PAGE_SIZE, "[err %d][pos %lld][pid %d %s] ",
+		      err, ctx->pos, task_pid_vnr(t), comm);
+	n += vscnprintf(ctx->msg_buf + n, PAGE_SIZE - n, fmt, ap);
+	/* Keep room for the newline. */
+	if (n >= PAGE_SIZE - 1)
+		n = PAGE_SIZE - 2;
+	return n;
+}
+
+/* Errors of the log file itself are ignored: the log is best effort. */
+static void kcr_log_write(struct ckpt_ctx *ctx, size_t n)
+{
+	size_t done;
+
+	if (!ctx->logfile)
+		return;
+	ctx->msg_buf[n] = '\n';
+	kcr_file_io(ctx->logfile, ctx->msg_buf, n + 1, true, &done);
+	ctx->msg_buf[n] = '\0';
+}
+
+int ckpt_err(struct ckpt_ctx *ctx, int err, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	mutex_lock(&ctx->msg_mutex);
+	va_start(ap, fmt);
+	n = kcr_format_msg(ctx, err, fmt, ap);
+	va_end(ap);
+	if (err && !ctx->err) {
+		struct task_struct *t = ctx->tsk;
+
+		ctx->err = err;
+		ctx->err_pos = ctx->pos;
+		ctx->err_pid = t ? task_pid_vnr(t) : 0;
+		kfree(ctx->err_msg);
+		ctx->err_msg = kstrndup(ctx->msg_buf, n, GFP_KERNEL);
+	}
+	kcr_log_write(ctx, n);
+	mutex_unlock(&ctx->msg_mutex);
+	return err;
+}
+
+void ckpt_msg(struct ckpt_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	if (!ctx->logfile)
+		return;
+	mutex_lock(&ctx->msg_mutex);
+	va_start(ap, fmt);
+	n = kcr_format_msg(ctx, 0, fmt, ap);
+	va_end(ap);
+	kcr_log_write(ctx, n);
+	mutex_unlock(&ctx->msg_mutex);
+}
+
+struct ckpt_ctx *ckpt_ctx_alloc(int kind, int fd, u64 uflags, int logfd)
+{
+	struct ckpt_ctx *ctx;
+	int ret;
+
+	if (kind != CKPT_CTX_CHECKPOINT && kind != CKPT_CTX_RESTART)
+		return ERR_PTR(-EINVAL);
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return ERR_PTR(-ENOMEM);
+	ctx->kind = kind;
+	ctx->uflags = uflags;
+	mutex_init(&ctx->msg_mutex);
+
+	ctx->msg_buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!ctx->msg_buf)
+		goto err;
+
+	/* The log first, so that the checks below can explain themselves. */
+	if (logfd != CHECKPOINT_FD_NONE) {
+		ret = -EBADF;
+		ctx->logfile = fget(logfd);
+		if (!ctx->logfile)
+			goto err;
+		if (!(ctx->logfile->f_mode & FMODE_WRITE)) {
+			fput(ctx->logfile);
+			ctx->logfile = NULL;
+			goto err;
+		}
+		if (!kcr_can_kernel_write(ctx->logfile)) {
+			fput(ctx->logfile);
+			ctx->logfile = NULL;
+			ret = -EINVAL;
+			goto err;
+		}
+	}
+
+	ctx->file = fget(fd);
+	if (!ctx->file) {
+		ret = ckpt_err(ctx, -EBADF, "image fd %d is not open", fd);
+		goto err;
+	}
+	if (kind == CKPT_CTX_CHECKPOINT) {
+		if (!(ctx->file->f_mode & FMODE_WRITE)) {
+			ret = ckpt_err(ctx, -EBADF,
+				       "image fd %d is not open for writing",
+				       fd);
+			goto err;
+		}
+		if (!kcr_can_kernel_write(ctx->file)) {
+			ret = ckpt_err(ctx, -EINVAL,
+				       "image fd %d (%pD): this kind of file cannot be written from the kernel",
+				       fd, ctx->file);
+			goto err;
+		}
+	} else {
+		if (!(ctx->file->f_mode & FMODE_READ)) {
+			ret = ckpt_err(ctx, -EBADF,
+				       "image fd %d is not open for reading",
+				       fd);
+			goto err;
+		}
+		if (!kcr_can_kernel_read(ctx->file)) {
+			ret = ckpt_err(ctx, -EINVAL,
+				       "image fd %d (%pD): this kind of file cannot be read from the kernel",
+				       fd, ctx->file);
+			goto err;
+		}
+	}
+
+	ret = ckpt_obj_hash_alloc(ctx);
+	if (ret)
+		goto err;
+
+	ctx->id = atomic64_inc_return(&kcr_ckpt_id);
+	return ctx;
+
+err:
+	ckpt_ctx_free(ctx);
+	return ERR_PTR(ret);
+}
+
+void ckpt_ctx_free(struct ckpt_ctx *ctx)
+{
+	int i;
+
+	if (!ctx)
+		return;
+	/* Objects first: their drop functions may still need the tasks. */
+	ckpt_obj_hash_free(ctx);
+	if (ctx->tasks) {
+		for (i = 0; i < ctx->nr_tasks; i++)
+			if (ctx->tasks[i])
+				put_task_struct(ctx->tasks[i]);
+		kfree(ctx->tasks);
+	}
+	if (ctx->root_task)
+		put_task_struct(ctx->root_task);
+	if (ctx->user_ns)
+		put_user_ns(ctx->user_ns);
+	if (ctx->file)
+		fput(ctx->file);
+	if (ctx->logfile)
+		fput(ctx->logfile);
+	kvfree(ctx->header);
+	kfree(ctx->err_msg);
+	kfree(ctx->msg_buf);
+	mutex_destroy(&ctx->msg_mutex);
+	kfree(ctx);
+}
