@@ -182,6 +182,7 @@ func TestSummaryTwoTasks(t *testing.T) {
 		assert.True(t, s.Complete)
 		assert.Equal(t, "x86_64", s.Arch)
 		assert.Equal(t, "6.1.0-50-amd64", s.Kernel)
+		assert.Equal(t, int64(1795000000), s.Time.Unix())
 		require.Len(t, s.Tasks, 2)
 		assert.Equal(t, "init", s.Tasks[0].Comm)
 		assert.Equal(t, int32(2), s.Tasks[1].Pid)

@@ -114,7 +114,7 @@ func Summarize(r io.Reader) (*Summary, error) {
 			s.Kernel = cstr(b.UtsRelease[:])
 			s.KernelVer = cstr(b.UtsVersion[:])
 			s.Machine = cstr(b.UtsMachine[:])
-			s.Time = time.Unix(int64(b.Time), 0).UTC()
+			s.Time = time.Unix(0, int64(b.Time)).UTC() // ns since the epoch
 			s.Uflags = b.Uflags
 			s.PageSize = d.PageSize()
 			s.ByteOrder = "little-endian"

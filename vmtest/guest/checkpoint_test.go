@@ -16,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -282,6 +283,9 @@ func TestCheckpointFrozenProcess(t *testing.T) {
 	}
 	if !s.Complete || len(s.Tasks) != 1 || s.Tasks[0].Pid != int32(w.pid()) || s.Tasks[0].Comm != "pattern" {
 		t.Fatalf("summary: complete %v, tasks %+v", s.Complete, s.Tasks)
+	}
+	if d := time.Since(s.Time); d < -time.Minute || d > time.Minute {
+		t.Errorf("image time %v, now %v", s.Time, time.Now())
 	}
 
 	d := image.NewDecoder(bytes.NewReader(b))

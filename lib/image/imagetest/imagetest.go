@@ -91,7 +91,7 @@ func (w *writer) header() {
 			SignalNsig: uapi.CKPT_NSIG, RlimitNlimits: uapi.CKPT_RLIM_NLIMITS,
 			PageSize: PageSize, SunPathLen: uapi.CKPT_SUN_PATH_LEN, TtyNcc: uapi.CKPT_TTY_NCC,
 		},
-		Time: 1795000000,
+		Time: 1795000000 * 1e9, // ns
 	}
 	fixed(h.UtsRelease[:], "6.1.0-50-amd64")
 	fixed(h.UtsVersion[:], "#1 SMP PREEMPT_DYNAMIC Debian 6.1.176-1")
