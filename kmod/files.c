@@ -315,6 +315,42 @@ static int kcr_checkpoint_file(struct ckpt_ctx *ctx, const struct kcr_root *r,
 	return ret;
 }
 
+/*
+ * The objref of a file that something other than an fd refers to (a
+ * mapping, the mm's executable), its definition written if it is new.
+ * desc names the user in messages.
+ */
+int checkpoint_obj_file(struct ckpt_ctx *ctx, struct task_struct *t,
+			struct file *file, const char *desc, int *ref)
+{
+	struct kcr_root r;
+	char *buf;
+	int ret;
+
+	ret = ckpt_obj_lookup(ctx, file, CKPT_OBJ_FILE);
+	if (ret > 0) {
+		*ref = ret;
+		return 0;
+	}
+	if (!S_ISREG(file_inode(file)->i_mode) ||
+	    (file->f_path.dentry->d_op && file->f_path.dentry->d_op->d_dname))
+		return ckpt_err(ctx, -EOPNOTSUPP, "%s: %pD is not a regular file",
+				desc, file);
+	if (d_unlinked(file->f_path.dentry))
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"%s: %pD was removed (unlinked files are not supported)",
+				desc, file);
+	/* The root's name stays in the first half while the path is made. */
+	buf = kmalloc(2 * PATH_MAX, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;	/* checkpoint.c explains unexplained errors */
+	ret = kcr_root_get(ctx, t, &r, buf);
+	if (!ret)
+		ret = kcr_checkpoint_file(ctx, &r, file, -1, buf + PATH_MAX, ref);
+	kfree(buf);
+	return ret;
+}
+
 struct kcr_fd {
 	struct file *file;	/* a reference of ours */
 	int fd;

@@ -176,6 +176,9 @@ int checkpoint_creds(struct ckpt_ctx *ctx, struct task_struct *t);	/* creds.c */
 int checkpoint_task_ns(struct ckpt_ctx *ctx, struct task_struct *t);	/* process.c */
 int checkpoint_files(struct ckpt_ctx *ctx, struct task_struct *t, int *ref);	/* files.c */
 int checkpoint_fs(struct ckpt_ctx *ctx, struct task_struct *t, int *ref);	/* files.c */
+/* files.c: a file referred to by a mapping or the mm's executable */
+int checkpoint_obj_file(struct ckpt_ctx *ctx, struct task_struct *t,
+			struct file *file, const char *desc, int *ref);
 int checkpoint_mm(struct ckpt_ctx *ctx, struct task_struct *t, int *ref);	/* memory.c */
 int checkpoint_sighand(struct ckpt_ctx *ctx, struct task_struct *t, int *ref);	/* signal.c */
 int checkpoint_signal(struct ckpt_ctx *ctx, struct task_struct *t, int *ref);	/* signal.c */

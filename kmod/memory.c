@@ -5,12 +5,12 @@
  * An mm is a shared object (CKPT_OBJ_MM): threads and CLONE_VM children
  * refer to it by objref, and its body is written once:
  *
- *	OBJREF(MM) MM MM_AUXV
- *	per VMA, in address order: VMA [STRING] PGARR... PGARR(empty)
+ *	[the executable's FILE object] OBJREF(MM) MM MM_AUXV
+ *	per VMA, in address order:
+ *		[its file's FILE object] VMA PGARR... PGARR(empty)
  *
- * The STRING after a CKPT_VMA_FILE record is the path of the mapped file
- * (vma.file_ref is 0): files.c owns CKPT_OBJ_FILE objects and kcr.h has no
- * call to define one from here yet.
+ * Mapped files and the executable are CKPT_OBJ_FILE objects (files.c),
+ * defined where they are first needed.
  *
  * Locking. The target's mmap_lock is held for read only while the VMAs
  * are copied into a private array and while the page references of one
@@ -608,7 +608,6 @@ static int kcr_mm_snapshot(struct ckpt_ctx *ctx, struct mm_struct *mm,
 		return kcr_report_vma_err(ctx, &ve);
 	hmm->nr_vmas = s->nr_vmas;
 	hmm->nr_auxv = s->nr_auxv;
-	hmm->exe_ref = 0;
 	return 0;
 }
 
@@ -627,33 +626,20 @@ static int kcr_write_auxv(struct ckpt_ctx *ctx, struct kcr_mm_snap *s)
 	return ret;
 }
 
-/*
- * The path of kv's file as a STRING record. The buffer has one byte more
- * than d_path() may use, a NUL, so that whether ckpt_write_string()'s len
- * counts the NUL or not, it never reads past the buffer.
- */
-static int kcr_write_vma_path(struct ckpt_ctx *ctx, const struct kcr_vma *kv,
-			      char *buf)
-{
-	char *path;
-
-	buf[PATH_MAX] = '\0';
-	path = d_path(&kv->file->f_path, buf, PATH_MAX);
-	if (IS_ERR(path))
-		return ckpt_err(ctx, PTR_ERR(path),
-				"path of the file mapped at %#lx-%#lx",
-				kv->start, kv->end);
-	return ckpt_write_string(ctx, path, strlen(path) + 1);
-}
-
 static int kcr_write_vma(struct ckpt_ctx *ctx, struct ckpt_hdr_vma *hv,
-			 const struct kcr_vma *kv, char *pathbuf)
+			 const struct kcr_vma *kv)
 {
 	int ret;
 
 	hv->vma_type = kv->type;
-	/* TODO: CKPT_OBJ_FILE objref once files.c can define one for us. */
 	hv->file_ref = 0;
+	if (kv->type == CKPT_VMA_FILE) {
+		/* The file's definition comes first, inside the mm's body. */
+		ret = checkpoint_obj_file(ctx, ctx->tsk, kv->file, "mapping",
+					  &hv->file_ref);
+		if (ret)
+			return ret;
+	}
 	hv->shm_ref = 0;
 	hv->ipc_id = -1;
 	hv->vm_start = kv->start;
@@ -661,9 +647,27 @@ static int kcr_write_vma(struct ckpt_ctx *ctx, struct ckpt_hdr_vma *hv,
 	hv->vm_page_prot = kv->page_prot;
 	hv->vm_flags = kv->flags;
 	hv->vm_pgoff = kv->pgoff;
-	ret = ckpt_write_obj(ctx, &hv->h);
-	if (!ret && kv->type == CKPT_VMA_FILE)
-		ret = kcr_write_vma_path(ctx, kv, pathbuf);
+	return ckpt_write_obj(ctx, &hv->h);
+}
+
+/* The objref of mm's executable (0 if it has none), defined if new. */
+static int kcr_exe_ref(struct ckpt_ctx *ctx, struct mm_struct *mm, int *ref)
+{
+	struct file *exe;
+	int ret;
+
+	/* get_mm_exe_file(), which is not exported: the same, inline. */
+	rcu_read_lock();
+	exe = rcu_dereference(mm->exe_file);
+	if (exe && !get_file_rcu(exe))
+		exe = NULL;
+	rcu_read_unlock();
+
+	*ref = 0;
+	if (!exe)
+		return 0;
+	ret = checkpoint_obj_file(ctx, ctx->tsk, exe, "executable", ref);
+	fput(exe);
 	return ret;
 }
 
@@ -675,7 +679,6 @@ static int kcr_checkpoint_mm_obj(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	struct ckpt_hdr_vma *hv = NULL;
 	struct kcr_mm_snap *s;
 	struct kcr_pgarr pa;
-	char *pathbuf = NULL;
 	unsigned int i;
 	int ret;
 
@@ -685,13 +688,14 @@ static int kcr_checkpoint_mm_obj(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	hmm = ckpt_hdr_get_type(ctx, sizeof(*hmm), CKPT_HDR_MM);
 	hv = ckpt_hdr_get_type(ctx, sizeof(*hv), CKPT_HDR_VMA);
-	pathbuf = kmalloc(PATH_MAX + 1, GFP_KERNEL);
-	if (!s || !hmm || !hv || !pathbuf) {
+	if (!s || !hmm || !hv) {
 		ret = ckpt_err(ctx, -ENOMEM, "no memory to checkpoint the mm");
 		goto out;
 	}
 
 	ret = kcr_mm_snapshot(ctx, mm, hmm, s);
+	if (!ret)
+		ret = kcr_exe_ref(ctx, mm, &hmm->exe_ref);
 	if (ret)
 		goto out;
 
@@ -701,7 +705,7 @@ static int kcr_checkpoint_mm_obj(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	if (!ret)
 		ret = kcr_write_auxv(ctx, s);
 	for (i = 0; !ret && i < s->nr_vmas; i++) {
-		ret = kcr_write_vma(ctx, hv, &s->vmas[i], pathbuf);
+		ret = kcr_write_vma(ctx, hv, &s->vmas[i]);
 		if (!ret)
 			ret = kcr_checkpoint_vma_pages(ctx, mm, &s->vmas[i],
 						       &pa);
@@ -710,7 +714,6 @@ out:
 	if (s)
 		kcr_snap_free(s);
 	kfree(s);
-	kfree(pathbuf);
 	if (hv)
 		ckpt_hdr_put(ctx, hv);
 	if (hmm)

@@ -298,6 +298,8 @@ func TestCheckpointFrozenProcess(t *testing.T) {
 		objref                int32
 		fds                   = map[int32]int32{}
 		buf                   []byte
+		exeRef                int32
+		mappedRefs            []int32
 	)
 	for {
 		rec, err := d.Next()
@@ -317,9 +319,14 @@ func TestCheckpointFrozenProcess(t *testing.T) {
 			}
 		case *uapi.CkptHdrObjref:
 			objref = body.Objref
+		case *uapi.CkptHdrMm:
+			exeRef = body.ExeRef
 		case *uapi.CkptHdrVma:
 			inVMA = body.VmStart <= addr && addr+size <= body.VmEnd
 			sawVMA = sawVMA || inVMA
+			if body.VmaType == uapi.CKPT_VMA_FILE {
+				mappedRefs = append(mappedRefs, body.FileRef)
+			}
 		case *uapi.CkptHdrPgarr:
 			addrs, err := d.PageAddrs()
 			if err != nil {
@@ -379,6 +386,19 @@ func TestCheckpointFrozenProcess(t *testing.T) {
 	}
 	if !sawCPU {
 		t.Errorf("no CPU record of type %d", cpuRecord())
+	}
+	// The executable and its file mappings are FILE objects by objref.
+	bin := filepath.Join(guestproto.BinDir, "pattern")
+	if fileRefs[exeRef] != bin {
+		t.Errorf("mm exe_ref %d names %q, want %s", exeRef, fileRefs[exeRef], bin)
+	}
+	if len(mappedRefs) == 0 {
+		t.Error("no file-backed VMA")
+	}
+	for _, r := range mappedRefs {
+		if fileRefs[r] != bin {
+			t.Errorf("file VMA refers to objref %d (%q), want %s", r, fileRefs[r], bin)
+		}
 	}
 	if !w.alive() {
 		t.Error("the workload did not survive its checkpoint")
