@@ -9,10 +9,12 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -121,15 +123,48 @@ func printSymbols(names []string) int {
 	return 0
 }
 
+// runDemo shows kcr at work: the module's version, then a checkpoint of
+// a running process and what its image holds.
 func runDemo() int {
 	if rc := loadModule(guestproto.Module, ""); rc != 0 {
 		return rc
 	}
-	cmd := exec.Command("/bin/kcr", "version")
+	if rc := demoCommand("/bin/kcr", "version"); rc != 0 {
+		return rc
+	}
+	w := exec.Command(filepath.Join(guestproto.BinDir, "pattern"), "16")
+	out, err := w.StdoutPipe()
+	if err == nil {
+		err = w.Start()
+	}
+	if err != nil {
+		fmt.Printf("kcr-guest: starting the pattern workload: %v\n", err)
+		return 1
+	}
+	defer func() {
+		_ = w.Process.Kill()
+		_ = w.Wait()
+	}()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		fmt.Printf("kcr-guest: pattern workload: %v\n", err)
+		return 1
+	}
+	fmt.Printf("pattern workload (pid %d): %s", w.Process.Pid, line)
+	pid := strconv.Itoa(w.Process.Pid)
+	if rc := demoCommand("/bin/kcr", "checkpoint", "--freeze", pid, "-o", "/tmp/demo.img"); rc != 0 {
+		return rc
+	}
+	return demoCommand("/bin/kcr", "info", "/tmp/demo.img")
+}
+
+// demoCommand runs a command of the demo, showing it and its output.
+func demoCommand(name string, args ...string) int {
+	fmt.Printf("$ %s %s\n", filepath.Base(name), strings.Join(args, " "))
+	cmd := exec.Command(name, args...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stdout
-	fmt.Println("$ kcr version")
 	if err := cmd.Run(); err != nil {
-		fmt.Printf("kcr-guest: kcr version: %v\n", err)
+		fmt.Printf("kcr-guest: %s: %v\n", filepath.Base(name), err)
 		return 1
 	}
 	return 0
