@@ -223,10 +223,7 @@ func (d *Decoder) readBody(typ uint32, rt reflect.Type, size int64) (any, error)
 		body = reflect.New(rt).Interface()
 		d.bodies[typ] = body
 	}
-	if int64(cap(d.buf)) < size {
-		d.buf = make([]byte, size)
-	}
-	b := d.buf[:size]
+	b := d.scratch(size)
 	copy(b, d.hdr[:])
 	if err := d.read(b[8:]); err != nil {
 		return nil, err
@@ -235,6 +232,14 @@ func (d *Decoder) readBody(typ uint32, rt reflect.Type, size int64) (any, error)
 		return nil, d.fail(d.rec.Offset, "decoding: %v", err)
 	}
 	return body, nil
+}
+
+// scratch returns n bytes of the decoder's reused buffer.
+func (d *Decoder) scratch(n int64) []byte {
+	if int64(cap(d.buf)) < n {
+		d.buf = make([]byte, n)
+	}
+	return d.buf[:n]
 }
 
 // check validates what a record says about itself and its payload.
@@ -352,10 +357,7 @@ func (d *Decoder) ReadPayload(v any) error {
 	if n > d.remain {
 		return d.fail(d.off, "%d payload bytes wanted, %d left in the record", n, d.remain)
 	}
-	if int64(cap(d.buf)) < n {
-		d.buf = make([]byte, n)
-	}
-	b := d.buf[:n]
+	b := d.scratch(n)
 	if err := d.read(b); err != nil {
 		return err
 	}
@@ -397,10 +399,7 @@ func (d *Decoder) PageAddrs() ([]uint64, error) {
 	at := d.off
 	// Decoded by hand: ReadPayload would box the slice, one allocation
 	// per chunk.
-	if int64(cap(d.buf)) < int64(8*n) {
-		d.buf = make([]byte, 8*n)
-	}
-	b := d.buf[:8*n]
+	b := d.scratch(int64(8 * n))
 	if err := d.read(b); err != nil {
 		return nil, err
 	}

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -128,28 +127,6 @@ func logPipe(t *testing.T) (*os.File, func() string) {
 	return w, func() string {
 		w.Close()
 		return <-done
-	}
-}
-
-func archID() uint32 {
-	switch runtime.GOARCH {
-	case "amd64":
-		return uapi.CKPT_ARCH_X86_64
-	case "s390x":
-		return uapi.CKPT_ARCH_S390X
-	default:
-		return uapi.CKPT_ARCH_PPC64LE
-	}
-}
-
-func cpuRecord() uint32 {
-	switch runtime.GOARCH {
-	case "amd64":
-		return uapi.CKPT_HDR_CPU_X86
-	case "s390x":
-		return uapi.CKPT_HDR_CPU_S390
-	default:
-		return uapi.CKPT_HDR_CPU_PPC64
 	}
 }
 
@@ -311,8 +288,8 @@ func TestCheckpointFrozenProcess(t *testing.T) {
 		}
 		switch body := rec.Body.(type) {
 		case *uapi.CkptHdrHeader:
-			if body.ArchId != archID() {
-				t.Errorf("arch id %d, want %d", body.ArchId, archID())
+			if body.ArchId != uapi.CKPT_ARCH_ID {
+				t.Errorf("arch id %d, want %d", body.ArchId, uapi.CKPT_ARCH_ID)
 			}
 			if uint64(body.Constants.PageSize) != uint64(os.Getpagesize()) {
 				t.Errorf("page size %d", body.Constants.PageSize)
@@ -368,7 +345,7 @@ func TestCheckpointFrozenProcess(t *testing.T) {
 				lastFile = nil
 			}
 		}
-		if rec.Type == cpuRecord() {
+		if rec.Type == uapi.CKPT_HDR_CPU {
 			sawCPU = true
 		}
 	}
@@ -385,7 +362,7 @@ func TestCheckpointFrozenProcess(t *testing.T) {
 		t.Errorf("fd %d refers to %d (%q); fds %v", fd, ref, fileRefs[ref], fds)
 	}
 	if !sawCPU {
-		t.Errorf("no CPU record of type %d", cpuRecord())
+		t.Errorf("no CPU record of type %d", uapi.CKPT_HDR_CPU)
 	}
 	// The executable and its file mappings are FILE objects by objref.
 	bin := filepath.Join(guestproto.BinDir, "pattern")
