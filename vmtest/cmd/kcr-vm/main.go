@@ -33,8 +33,10 @@ func main() {
 		fail(err)
 	}
 	fmt.Fprintf(os.Stderr, "kcr-vm: booting %s\n", b.Kernel)
+	cons, flush := console(*verbose)
 	out, err := vmtest.Boot(context.Background(), b, vmtest.BootOptions{Mode: *mode, Run: *run,
-		Args: []string{"kcr.syms=" + *syms}, Console: console(*verbose)})
+		Args: []string{"kcr.syms=" + *syms}, Console: cons})
+	flush()
 	if err != nil {
 		fail(err)
 	}
@@ -46,13 +48,16 @@ func main() {
 }
 
 // console is where the guest's console goes: all of it with -v, else all
-// but the kernel log dump (the harness still checks that log).
-func console(verbose bool) io.Writer {
+// but the kernel log dump (the harness still checks that log). flush
+// waits until every line the guest printed is shown.
+func console(verbose bool) (w io.Writer, flush func()) {
 	if verbose {
-		return os.Stdout
+		return os.Stdout, func() {}
 	}
 	pr, pw := io.Pipe()
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		sc := bufio.NewScanner(pr)
 		inLog := false
 		for sc.Scan() {
@@ -69,8 +74,12 @@ func console(verbose bool) io.Writer {
 				}
 			}
 		}
+		_, _ = io.Copy(io.Discard, pr) // lines too long for the scanner
 	}()
-	return pw
+	return pw, func() {
+		pw.Close()
+		<-done
+	}
 }
 
 func fail(err error) {
