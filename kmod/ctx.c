@@ -305,18 +305,93 @@ int ckpt_write_buffer(struct ckpt_ctx *ctx, const void *buf, size_t len)
 }
 
 /*
+ * Nested definitions (an object whose body starts with the definition of
+ * another) are as deep as the object graph: a file table, a file, its
+ * credentials, their user namespace. Deeper nesting is a crafted image
+ * that would otherwise recurse without bound.
+ */
+#define KCR_MAX_OBJ_DEPTH	8
+
+/* An ERROR record where another was expected: the image of a failure. */
+static int kcr_read_error(struct ckpt_ctx *ctx, const struct ckpt_hdr *h,
+			  loff_t pos)
+{
+	struct ckpt_hdr_error *e;
+	char *msg = "";
+	int ret;
+
+	if (h->len < sizeof(*e) || h->len > sizeof(*e) + PAGE_SIZE)
+		return ckpt_err(ctx, -EINVAL,
+				"error record at %lld: length %u", pos, h->len);
+	e = kzalloc(h->len + 1, GFP_KERNEL);
+	if (!e)
+		return -ENOMEM;
+	ret = ckpt_read(ctx, &e->h + 1, h->len - sizeof(*h));
+	if (!ret) {
+		if (h->len > sizeof(*e))
+			msg = (char *)(e + 1);
+		ret = ckpt_err(ctx, -EINVAL,
+			       "the image ends with the error of a failed checkpoint (at %lld): errno %d, pid %d: %s",
+			       pos, -e->err, e->pid, msg);
+	}
+	kfree(e);
+	return ret;
+}
+
+/* An OBJREF record where another was expected: restore that object. */
+static int kcr_read_objref(struct ckpt_ctx *ctx, const struct ckpt_hdr *h,
+			   loff_t pos)
+{
+	struct ckpt_hdr_objref o;
+	int ret;
+
+	if (h->len != sizeof(o))
+		return ckpt_err(ctx, -EINVAL,
+				"objref record at %lld: length %u, expected %zu",
+				pos, h->len, sizeof(o));
+	ret = ckpt_read(ctx, &o.h + 1, sizeof(o) - sizeof(o.h));
+	if (ret)
+		return ret;
+	if (o.objref <= 0)
+		return ckpt_err(ctx, -EINVAL, "objref record at %lld: objref %d",
+				pos, o.objref);
+	if (ctx->obj_depth >= KCR_MAX_OBJ_DEPTH)
+		return ckpt_err(ctx, -EINVAL,
+				"objref record at %lld: definitions nested deeper than %d",
+				pos, KCR_MAX_OBJ_DEPTH);
+	ctx->obj_depth++;
+	ret = restore_obj(ctx, o.objtype, o.objref);
+	ctx->obj_depth--;
+	return ret;
+}
+
+/*
  * Read a record header; a record of another type, or whose length is not
- * within [min, max], is a bad image.
+ * within [min, max], is a bad image. On restart, object definitions and
+ * error records in the way are handled here.
  */
 static int kcr_read_hdr(struct ckpt_ctx *ctx, struct ckpt_hdr *h, u32 type,
 			size_t min, size_t max)
 {
-	loff_t pos = ctx->pos;
+	loff_t pos;
 	int ret;
 
-	ret = ckpt_read(ctx, h, sizeof(*h));
-	if (ret)
-		return ret;
+	for (;;) {
+		pos = ctx->pos;
+		ret = ckpt_read(ctx, h, sizeof(*h));
+		if (ret)
+			return ret;
+		if (h->type == type || ctx->kind != CKPT_CTX_RESTART)
+			break;
+		if (h->type == CKPT_HDR_OBJREF)
+			ret = kcr_read_objref(ctx, h, pos);
+		else if (h->type == CKPT_HDR_ERROR)
+			ret = kcr_read_error(ctx, h, pos);
+		else
+			break;
+		if (ret)
+			return ret;
+	}
 	if (h->type != type)
 		return ckpt_err(ctx, -EINVAL,
 				"record at %lld: type %u, expected %u",
@@ -326,6 +401,12 @@ static int kcr_read_hdr(struct ckpt_ctx *ctx, struct ckpt_hdr *h, u32 type,
 				"record at %lld (type %u): length %u, expected %zu..%zu",
 				pos, type, h->len, min, max);
 	return 0;
+}
+
+int ckpt_read_hdr_type(struct ckpt_ctx *ctx, struct ckpt_hdr *h, u32 type,
+		       size_t min, size_t max)
+{
+	return kcr_read_hdr(ctx, h, type, min, max);
 }
 
 void *ckpt_read_obj_payload(struct ckpt_ctx *ctx, size_t len, u32 type,

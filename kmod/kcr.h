@@ -59,6 +59,23 @@ struct ckpt_ctx {
 	char *msg_buf;			/* PAGE_SIZE, under msg_mutex */
 
 	struct ckpt_hdr_header *header;	/* restart: the image's header */
+
+	/*
+	 * Restart, the task being restored (tasks are restored one after
+	 * the other, so one set of fields serves them all):
+	 * restore_creds() leaves the credentials the task gets here (a
+	 * reference each), and restart.c commits them once everything else
+	 * is restored: until then current acts with the restarter's
+	 * credentials, so files are opened with the restarter's rights.
+	 */
+	struct cred *restore_cred;	/* task->real_cred */
+	struct cred *restore_ecred;	/* task->cred */
+	/*
+	 * Set by restart.c once current has been changed: from then on an
+	 * error kills the task instead of returning to its old self.
+	 */
+	bool restore_changed;
+	int obj_depth;			/* nested object definitions */
 };
 
 /* ctx.c: context, image I/O, messages */
@@ -197,6 +214,87 @@ int kcr_arch_header(struct ckpt_ctx *ctx, struct ckpt_hdr_header_arch *h);
  * sees it, and the task is not in a system call to restart.
  */
 int kcr_arch_checkpoint_cpu(struct ckpt_ctx *ctx, struct task_struct *t);
+
+/*
+ * Restart. The records of a task are read by the task being restored
+ * (current): the coordinator's child made by kernel_clone(), or the
+ * caller itself with RESTART_TASKSELF. Each restore_*() function reads
+ * its records in the order checkpoint_task() wrote them and changes
+ * current accordingly, or returns a negative errno after ckpt_err()
+ * (ckpt_read*() report their own errors). An error kills a task that is
+ * already changed (restart.c), so that nothing returns to user mode half
+ * restored: a restore function need not undo what it did.
+ *
+ * Shared objects: the reading functions of ctx.c restore the definitions
+ * (OBJREF records) they meet before the record they were asked for, with
+ * the restore_obj_*() function of the object type. That function reads
+ * the object's body, creates or applies it, inserts it under objref
+ * with ckpt_obj_insert() (the hash takes its own reference) and returns
+ * 0 or a negative errno. Records that use an object fetch it by objref.
+ *
+ * Per-task objects (file table, fs, mm, sighand, signal) are applied to
+ * current when they are defined; the TASK_OBJS record that follows only
+ * checks that the task uses those objects.
+ */
+int restore_obj_file_table(struct ckpt_ctx *ctx, int objref);	/* files_restore.c */
+int restore_obj_file(struct ckpt_ctx *ctx, int objref);		/* files_restore.c */
+int restore_obj_fs(struct ckpt_ctx *ctx, int objref);		/* files_restore.c */
+int restore_obj_mm(struct ckpt_ctx *ctx, int objref);		/* memory_restore.c */
+int restore_obj_sighand(struct ckpt_ctx *ctx, int objref);	/* signal_restore.c */
+int restore_obj_signal(struct ckpt_ctx *ctx, int objref);	/* signal_restore.c */
+int restore_obj_cred(struct ckpt_ctx *ctx, int objref);		/* creds_restore.c */
+int restore_obj_user(struct ckpt_ctx *ctx, int objref);		/* creds_restore.c */
+int restore_obj_user_ns(struct ckpt_ctx *ctx, int objref);	/* creds_restore.c */
+int restore_obj_groupinfo(struct ckpt_ctx *ctx, int objref);	/* creds_restore.c */
+int restore_obj_ns(struct ckpt_ctx *ctx, int objref);		/* restart.c */
+int restore_obj_uts_ns(struct ckpt_ctx *ctx, int objref);	/* restart.c */
+int restore_obj_ipc_ns(struct ckpt_ctx *ctx, int objref);	/* restart.c */
+
+/*
+ * TASK_CREDS: check and prepare the credentials (ctx->restore_cred and
+ * restore_ecred); never more than the restarter has (creds_restore.c).
+ */
+int restore_creds(struct ckpt_ctx *ctx);
+/*
+ * SIGNAL_TASK and the task's SIGPENDING: blocked mask, saved mask,
+ * sigaltstack, the task's pending signals (signal_restore.c).
+ */
+int restore_signal_task(struct ckpt_ctx *ctx);
+/* RESTART_BLOCK: an interrupted nanosleep & co. (signal_restore.c) */
+int restore_restart_block(struct ckpt_ctx *ctx);
+/* THREAD: in-syscall state, TIF_RESTORE_SIGMASK (signal_restore.c) */
+int restore_thread(struct ckpt_ctx *ctx);
+
+/*
+ * arch/<arch>.c, restart. kcr_arch_restore_header() says whether this
+ * machine can load the image's register state (xstate features, vector
+ * facilities). kcr_arch_restore_cpu() reads and checks the CPU record
+ * without changing current and returns the state to load (free it with
+ * kvfree()) or an ERR_PTR. kcr_arch_load_cpu() loads it into current: it
+ * runs from a task_work (TWA_SIGNAL) on the way to user mode, after the
+ * fork or ioctl return path wrote its own return value and before
+ * pending signals are handled, so a restored system call restart
+ * (-ERESTART* with TIF_SIGPENDING set by restart.c) is fixed up by the
+ * arch's signal code as usual. An error kills the task.
+ */
+int kcr_arch_restore_header(struct ckpt_ctx *ctx,
+			    const struct ckpt_hdr_header_arch *h);
+void *kcr_arch_restore_cpu(struct ckpt_ctx *ctx);
+int kcr_arch_load_cpu(void *state);
+
+/*
+ * ctx.c, restart: read the next record's header, which must be of type
+ * and between min and max bytes long; object definitions before it are
+ * restored first. For records whose payload the caller reads itself with
+ * ckpt_read() (page contents).
+ */
+int ckpt_read_hdr_type(struct ckpt_ctx *ctx, struct ckpt_hdr *h, u32 type,
+		       size_t min, size_t max);
+
+/* restart.c */
+long kcr_ioctl_restart(struct file *dev, void __user *uarg);
+/* Restore the object that an OBJREF record just read defines. */
+int restore_obj(struct ckpt_ctx *ctx, u32 objtype, int objref);
 
 /* sysctl.c */
 extern int kcr_unpriv_allowed;		/* kernel.ckpt_unpriv_allowed */

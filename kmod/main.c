@@ -31,6 +31,8 @@ static long kcr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return KCR_ABI_VERSION;
 	case CKPT_IOC_CHECKPOINT:
 		return kcr_ioctl_checkpoint(file, (void __user *)arg);
+	case CKPT_IOC_RESTART:
+		return kcr_ioctl_restart(file, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

@@ -43,3 +43,45 @@ func (d *Device) Checkpoint(pid int, image *os.File, o CheckpointOptions) (int, 
 	}
 	return id, nil
 }
+
+// RestartOptions are the flags and the message sink of a restart.
+type RestartOptions struct {
+	// NoPids gives the restarted tasks fresh pids instead of the image's.
+	NoPids bool
+	// TaskSelf makes the calling thread turn into the image's task Pid
+	// (0: the one with the caller's pid, or the only one). Only for
+	// single-threaded C callers: a Go program has several threads.
+	TaskSelf bool
+	Pid      int
+	// Log receives kcr.ko's messages (logfd); nil for none.
+	Log *os.File
+	// Flags are raw RESTART_* flags added to the above.
+	Flags uint64
+}
+
+// Restart restores the image read from image, as sys_restart did. The
+// caller is the coordinator: the restored root task becomes its child,
+// and Restart returns that task's pid once it is fully restored and on
+// its way back to user mode; the caller waits for it like for any child.
+func (d *Device) Restart(image *os.File, o RestartOptions) (int, error) {
+	arg := uapi.CkptIocRestart{
+		Pid:   int32(o.Pid),
+		Fd:    int32(image.Fd()),
+		Flags: o.Flags,
+		Logfd: uapi.CHECKPOINT_FD_NONE,
+	}
+	if o.NoPids {
+		arg.Flags |= uapi.RESTART_NO_PIDS
+	}
+	if o.TaskSelf {
+		arg.Flags |= uapi.RESTART_TASKSELF
+	}
+	if o.Log != nil {
+		arg.Logfd = int32(o.Log.Fd())
+	}
+	pid, err := d.ioctl(uapi.CKPT_IOC_RESTART, uintptr(unsafe.Pointer(&arg)))
+	if err != nil {
+		return 0, fmt.Errorf("kcr: restart from %s: %w", image.Name(), err)
+	}
+	return pid, nil
+}

@@ -12,6 +12,7 @@ const usage = `usage: kcr COMMAND [ARGS]
 
 commands:
   checkpoint PID -o IMAGE   checkpoint a (frozen) process; --freeze freezes it
+  restart -i IMAGE          restart the processes of an image and wait for them
   info [--json] [IMAGE|-]   describe a checkpoint image (- or none: stdin)
   version                   print the ABI version of kcr and of the loaded kcr.ko
   help                      print this message
@@ -23,6 +24,7 @@ type command func(args []string, stdout, stderr io.Writer) int
 var commands = map[string]command{
 	"checkpoint": runCheckpoint,
 	"info":       runInfo,
+	"restart":    runRestart,
 	"version":    runVersion,
 }
 

@@ -306,3 +306,21 @@ out:
 	ckpt_hdr_put(ctx, h);
 	return ret;
 }
+
+/* Restart: not written yet. */
+int kcr_arch_restore_header(struct ckpt_ctx *ctx,
+			    const struct ckpt_hdr_header_arch *h)
+{
+	return ckpt_err(ctx, -EOPNOTSUPP, "CPU restore: not implemented yet");
+}
+
+void *kcr_arch_restore_cpu(struct ckpt_ctx *ctx)
+{
+	return ERR_PTR(ckpt_err(ctx, -EOPNOTSUPP,
+				"CPU restore: not implemented yet"));
+}
+
+int kcr_arch_load_cpu(void *state)
+{
+	return -EOPNOTSUPP;
+}

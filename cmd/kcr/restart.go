@@ -1,0 +1,95 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	kcr "github.com/kcr-dev/kcr/lib"
+)
+
+const restartUsage = `usage: kcr restart [flags] -i IMAGE
+
+Restarts the processes of IMAGE as children of kcr, which waits for the
+restored root process and exits with its status (128+N if signal N killed
+it), or with --detach prints its pid and leaves it running.
+`
+
+func runRestart(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("restart", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, restartUsage); fs.PrintDefaults() }
+	in := fs.String("i", "", "image file to read (- for stdin)")
+	logPath := fs.String("log", "", "file for kcr.ko's messages (default: stderr)")
+	noPids := fs.Bool("no-pids", false, "give the processes fresh pids instead of the image's")
+	detach := fs.Bool("detach", false, "do not wait: print the restored pid and exit")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 0 || *in == "" {
+		fs.Usage()
+		return 2
+	}
+	pid, err := restart(*in, *logPath, *noPids)
+	if err != nil {
+		fmt.Fprintf(stderr, "kcr restart: %v\n", err)
+		return 1
+	}
+	if *detach {
+		fmt.Fprintf(stdout, "%d\n", pid)
+		return 0
+	}
+	fmt.Fprintf(stderr, "kcr restart: restarted pid %d\n", pid)
+	var ws unix.WaitStatus
+	for {
+		_, err = unix.Wait4(pid, &ws, 0, nil)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "kcr restart: wait for pid %d: %v\n", pid, err)
+		return 1
+	}
+	switch {
+	case ws.Exited():
+		fmt.Fprintf(stderr, "kcr restart: pid %d exited with status %d\n", pid, ws.ExitStatus())
+		return ws.ExitStatus()
+	case ws.Signaled():
+		fmt.Fprintf(stderr, "kcr restart: pid %d killed by signal %d (%v)\n", pid, ws.Signal(), ws.Signal())
+		return 128 + int(ws.Signal())
+	}
+	return 1
+}
+
+func restart(in, logPath string, noPids bool) (pid int, err error) {
+	img := os.Stdin
+	if in != "-" {
+		img, err = os.Open(in)
+		if err != nil {
+			return 0, err
+		}
+		defer img.Close()
+	}
+	logf := os.Stderr
+	if logPath != "" {
+		logf, err = os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			return 0, err
+		}
+		defer logf.Close()
+	}
+	dev, err := kcr.Open()
+	if err != nil {
+		return 0, err
+	}
+	defer dev.Close()
+	pid, err = dev.Restart(img, kcr.RestartOptions{NoPids: noPids, Log: logf})
+	if err != nil && logPath != "" {
+		err = fmt.Errorf("%w (details in %s)", err, logPath)
+	}
+	return pid, err
+}

@@ -1,0 +1,205 @@
+//go:build kcrguest
+
+package guest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	kcr "github.com/kcr-dev/kcr/lib"
+	"github.com/kcr-dev/kcr/vmtest/guestproto"
+)
+
+// A round trip of a workload built on vmtest/workloads/rt.h: the
+// workload is checkpointed, restarted by this process (the coordinator,
+// so the restored process is our child) and checks its state itself.
+type roundTrip struct {
+	Image   string             // image path; the report is Image+".report"
+	OrigPid int                // pid of the checkpointed process
+	Pid     int                // pid of the restarted process
+	Status  unix.WaitStatus    // how the restarted process ended
+	Log     string             // kcr.ko's messages of the restart
+	Opts    kcr.RestartOptions // Log is set by restartImage
+}
+
+// Report is what the workload wrote to IMAGE.report, before and after
+// the checkpoint.
+func (r *roundTrip) Report() string {
+	b, _ := os.ReadFile(r.Image + ".report")
+	return string(b)
+}
+
+// RequirePass fails the test unless the restarted workload exited 0,
+// showing its report and the module's messages.
+func (r *roundTrip) RequirePass(t *testing.T) {
+	t.Helper()
+	if !r.Status.Exited() || r.Status.ExitStatus() != 0 {
+		t.Fatalf("restarted workload (pid %d, was %d) ended with %s\nreport:\n%s\nrestart log:\n%s",
+			r.Pid, r.OrigPid, describeStatus(r.Status), r.Report(), r.Log)
+	}
+}
+
+func describeStatus(ws unix.WaitStatus) string {
+	switch {
+	case ws.Exited():
+		return fmt.Sprintf("exit status %d", ws.ExitStatus())
+	case ws.Signaled():
+		return fmt.Sprintf("signal %v", ws.Signal())
+	}
+	return fmt.Sprintf("wait status %#x", uint32(ws))
+}
+
+// workloadImage is a fresh image path for workload name.
+func workloadImage(t *testing.T, name string) string {
+	return filepath.Join(t.TempDir(), name+".img")
+}
+
+// selfCheckpoint runs workload name with the image path and args; it
+// checkpoints itself (rt_checkpoint) and exits 0.
+func selfCheckpoint(t *testing.T, name string, args ...string) *roundTrip {
+	t.Helper()
+	rt := &roundTrip{Image: workloadImage(t, name)}
+	cmd := exec.Command(filepath.Join(guestproto.BinDir, name), append([]string{rt.Image}, args...)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		rep, _ := os.ReadFile(rt.Image + ".report")
+		log, _ := os.ReadFile(rt.Image + ".ckptlog")
+		t.Fatalf("%s: %v\n%s\nreport:\n%s\ncheckpoint log:\n%s", name, err, out, rep, log)
+	}
+	rt.OrigPid = cmd.Process.Pid
+	return rt
+}
+
+// externalCheckpoint runs workload name (built with rt_external), waits
+// until it is set up, checkpoints it frozen and kills it.
+func externalCheckpoint(t *testing.T, d *kcr.Device, name string, args ...string) *roundTrip {
+	t.Helper()
+	rt := &roundTrip{Image: workloadImage(t, name)}
+	cmd := exec.Command(filepath.Join(guestproto.BinDir, name), append([]string{rt.Image}, args...)...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	rt.OrigPid = cmd.Process.Pid
+	w := &workload{cmd: cmd}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if _, err := os.Stat(rt.Image + ".ready"); err == nil {
+			break
+		}
+		if !w.alive() || time.Now().After(deadline) {
+			t.Fatalf("%s did not get ready\nreport:\n%s", name, rt.Report())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cg := frozenIn(t, w)
+	img, err := os.Create(rt.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logw, logs := logPipe(t)
+	_, err = d.Checkpoint(rt.OrigPid, img, kcr.CheckpointOptions{Subtree: true, Log: logw})
+	img.Close()
+	if err != nil {
+		t.Fatalf("checkpoint of %s: %v\n%s", name, err, logs())
+	}
+	logs()
+	_ = cmd.Process.Kill()
+	_ = cg.Thaw()
+	_ = cmd.Wait()
+	return rt
+}
+
+// restartImage restarts rt.Image with rt.Opts and returns the error of
+// the restart ioctl; on success rt.Pid is the restored process, our
+// child.
+func restartImage(t *testing.T, d *kcr.Device, rt *roundTrip) error {
+	t.Helper()
+	img, err := os.Open(rt.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	logw, logs := logPipe(t)
+	o := rt.Opts
+	o.Log = logw
+	rt.Pid, err = d.Restart(img, o)
+	rt.Log = logs()
+	if err == nil {
+		pid := rt.Pid
+		t.Cleanup(func() {
+			_ = unix.Kill(pid, unix.SIGKILL)
+			_, _ = unix.Wait4(pid, nil, 0, nil)
+		})
+	}
+	return err
+}
+
+// wait waits for the restarted process to end, sending it
+// SIGUSR1 first when it waits for one (rt_external).
+func (r *roundTrip) wait(t *testing.T, usr1 bool) {
+	t.Helper()
+	if usr1 {
+		if err := unix.Kill(r.Pid, unix.SIGUSR1); err != nil {
+			t.Fatalf("SIGUSR1 to the restarted pid %d: %v", r.Pid, err)
+		}
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := unix.Wait4(r.Pid, &r.Status, 0, nil)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("wait for the restarted pid %d: %v", r.Pid, err)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("restarted pid %d still runs after 2 minutes\nreport:\n%s", r.Pid, r.Report())
+	}
+}
+
+// selfRoundTrip: checkpoint workload name itself, restart it, wait for
+// it and require that its checks passed.
+func selfRoundTrip(t *testing.T, name string, args ...string) *roundTrip {
+	t.Helper()
+	d := device(t)
+	rt := selfCheckpoint(t, name, args...)
+	if err := restartImage(t, d, rt); err != nil {
+		t.Fatalf("restart of %s: %v\n%s", name, err, rt.Log)
+	}
+	rt.wait(t, false)
+	rt.RequirePass(t)
+	return rt
+}
+
+// externalRoundTrip: the same with a workload frozen and checkpointed
+// from outside (rt_external), woken with SIGUSR1 after the restart.
+func externalRoundTrip(t *testing.T, name string, args ...string) *roundTrip {
+	t.Helper()
+	d := device(t)
+	rt := externalCheckpoint(t, d, name, args...)
+	if err := restartImage(t, d, rt); err != nil {
+		t.Fatalf("restart of %s: %v\n%s", name, err, rt.Log)
+	}
+	rt.wait(t, true)
+	rt.RequirePass(t)
+	return rt
+}
+
+// reportLine returns the value after "key " in the workload's report
+// lines (e.g. "checkpointed: id 3"), "" if absent.
+func (r *roundTrip) reportLine(key string) string {
+	for _, l := range strings.Split(r.Report(), "\n") {
+		if v, ok := strings.CutPrefix(l, key+" "); ok {
+			return v
+		}
+	}
+	return ""
+}
