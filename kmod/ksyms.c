@@ -28,6 +28,10 @@
 
 pid_t (*kcr_kernel_clone)(struct kernel_clone_args *kargs);
 bool (*kcr_ptrace_may_access)(struct task_struct *task, unsigned int mode);
+int (*kcr_kernel_wait)(pid_t pid, int *stat);
+int (*kcr_sched_setattr)(struct task_struct *p, const struct sched_attr *attr);
+void (*kcr___set_task_comm)(struct task_struct *tsk, const char *from,
+			    bool exec);
 
 kcr_restart_fn_t kcr_do_no_restart_syscall;
 kcr_restart_fn_t kcr_hrtimer_nanosleep_restart;
@@ -57,6 +61,10 @@ struct kcr_ksym {
 static const struct kcr_ksym kcr_ksyms[] = {
 	KCR_KSYM(kernel_clone),
 	KCR_KSYM(ptrace_may_access),
+	/* restart.c */
+	KCR_KSYM(kernel_wait),
+	KCR_KSYM(sched_setattr),
+	KCR_KSYM(__set_task_comm),
 };
 
 /* Resolved if present; see "Optional symbols" in ksyms.h. */

@@ -15,6 +15,14 @@ struct restart_block;
 extern pid_t (*kcr_kernel_clone)(struct kernel_clone_args *kargs);
 extern bool (*kcr_ptrace_may_access)(struct task_struct *task,
 				     unsigned int mode);
+/* restart.c: reap a task whose restart failed */
+extern int (*kcr_kernel_wait)(pid_t pid, int *stat);
+/* restart.c: the TASK record (sched_setattr with the user's checks) */
+struct sched_attr;
+extern int (*kcr_sched_setattr)(struct task_struct *p,
+				const struct sched_attr *attr);
+extern void (*kcr___set_task_comm)(struct task_struct *tsk, const char *from,
+				   bool exec);
 
 /*
  * Optional symbols: NULL when this kernel has no such function. These are

@@ -102,9 +102,12 @@ struct ckpt_ioc_checkpoint {
  * module creates the image's tree below the caller; pid must be 0. With
  * RESTART_TASKSELF, pid is the image task the caller turns into (0: the
  * one whose pid equals the caller's, as linux-cr matched tasks that
- * userspace created with clone_with_pids). The coordinator gets 0 once
- * the tree is restored; a restarted task returns to user mode in its
- * checkpointed state, not from this call. An interrupted restart fails
+ * userspace created with clone_with_pids). The coordinator gets the pid
+ * of the restored root task (its child, in the caller's pid namespace)
+ * once the tree is restored; with RESTART_TASKSELF the caller returns to
+ * user mode in its checkpointed state, not from this call. A failed
+ * restart leaves no task behind: one that was half restored is killed
+ * (with RESTART_TASKSELF, the caller itself). An interrupted restart fails
  * with EINTR, never ERESTART*: it cannot be restarted.
  */
 struct ckpt_ioc_restart {
