@@ -85,3 +85,42 @@ func TestRestartSelfCheckpoint(t *testing.T) {
 		t.Fatalf("restarted selfckpt ended with %s; result %q; log %q", describeStatus(rt.Status), b, rt.Log)
 	}
 }
+
+// The TASK record: comm, personality, prctl state, nice, robust list,
+// tid address, checked by rt_task; the original pid by default.
+func TestRestartTaskState(t *testing.T) {
+	rt := selfRoundTrip(t, "rt_task")
+	if rt.Pid != rt.OrigPid {
+		t.Errorf("restarted as pid %d, checkpointed as %d", rt.Pid, rt.OrigPid)
+	}
+}
+
+// RESTART_NO_PIDS: a fresh pid while the original one is in use.
+func TestRestartNoPids(t *testing.T) {
+	d := device(t)
+	rt := selfCheckpoint(t, "rt_task")
+	// The first copy keeps the original pid...
+	if err := restartImage(t, d, rt); err != nil {
+		t.Fatalf("restart: %v\n%s", err, rt.Log)
+	}
+	first := rt.Pid
+	defer func() { _ = syscall.Kill(first, syscall.SIGKILL) }()
+	// ...so a second one without NoPids finds it taken...
+	second := &roundTrip{Image: rt.Image, OrigPid: rt.OrigPid}
+	err := restartImage(t, d, second)
+	if !errors.Is(err, syscall.EBUSY) || !strings.Contains(second.Log, "in use") {
+		t.Fatalf("second restart with the original pid: %v, log %q; want EBUSY", err, second.Log)
+	}
+	// ...and gets a fresh one with it.
+	second.Opts.NoPids = true
+	if err := restartImage(t, d, second); err != nil {
+		t.Fatalf("restart with NoPids: %v\n%s", err, second.Log)
+	}
+	if second.Pid == first {
+		t.Fatalf("NoPids restart got the taken pid %d", first)
+	}
+	second.wait(t, false)
+	second.RequirePass(t)
+	rt.wait(t, false)
+	rt.RequirePass(t)
+}

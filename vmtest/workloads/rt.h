@@ -49,7 +49,7 @@ static const char *rt_image;
 static int rt_failures;
 static volatile sig_atomic_t rt_usr1;
 
-static void rt_die(const char *what)
+static inline void rt_die(const char *what)
 {
 	dprintf(RT_REPORT_FD, "setup: %s: %s\n", what, strerror(errno));
 	fprintf(stderr, "setup: %s: %s\n", what, strerror(errno));
@@ -57,7 +57,7 @@ static void rt_die(const char *what)
 }
 
 /* Open path as fd (dup2), closing the original descriptor. */
-static void rt_open_at(const char *path, int flags, int fd)
+static inline void rt_open_at(const char *path, int flags, int fd)
 {
 	int f = open(path, flags, 0600);
 
@@ -70,7 +70,7 @@ static void rt_open_at(const char *path, int flags, int fd)
 	}
 }
 
-static char *rt_path(const char *suffix)
+static inline char *rt_path(const char *suffix)
 {
 	static char buf[4][4096];
 	static int n;
@@ -80,7 +80,7 @@ static char *rt_path(const char *suffix)
 	return p;
 }
 
-static void rt_begin(const char *image)
+static inline void rt_begin(const char *image)
 {
 	rt_image = image;
 	rt_open_at(rt_path(".report"), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND,
@@ -88,7 +88,7 @@ static void rt_begin(const char *image)
 }
 
 __attribute__((format(printf, 1, 2)))
-static void rt_report(const char *fmt, ...)
+static inline void rt_report(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -107,7 +107,7 @@ static void rt_report(const char *fmt, ...)
 	}								\
 } while (0)
 
-static void rt_stdio_null(void)
+static inline void rt_stdio_null(void)
 {
 	int null = open("/dev/null", O_RDWR);
 
@@ -124,7 +124,7 @@ static void rt_stdio_null(void)
  * once the image is written, 0 in the restarted one; exits 2 on failure.
  * The image and log descriptors are closed in both.
  */
-static int rt_checkpoint(void)
+static inline int rt_checkpoint(void)
 {
 	struct ckpt_ioc_checkpoint arg;
 	int dev, ret;
@@ -153,7 +153,7 @@ static int rt_checkpoint(void)
 	return ret > 0;
 }
 
-static void rt_on_usr1(int sig)
+static inline void rt_on_usr1(int sig)
 {
 	(void)sig;
 	rt_usr1 = 1;
@@ -163,7 +163,7 @@ static void rt_on_usr1(int sig)
  * Wait to be checkpointed by the test: IMAGE.ready tells it we are set
  * up; then sleep until SIGUSR1, which only the restarted process gets.
  */
-static void rt_external(void)
+static inline void rt_external(void)
 {
 	struct sigaction sa;
 	sigset_t block, old;
@@ -188,7 +188,7 @@ static void rt_external(void)
 	rt_report("restarted: pid %d", getpid());
 }
 
-static int rt_end(void)
+static inline int rt_end(void)
 {
 	rt_report("%s: %d failures", rt_failures ? "FAIL" : "PASS",
 		  rt_failures);
