@@ -5,7 +5,7 @@
 #   make kmod            kcr.ko for each ARCH against those kernels (or KDIR=)
 #   make vmtest          boot each ARCH in QEMU and run the in-guest suite
 #   make check           lint, unit tests and vmtest for all three arches
-#   make demo            boot an x86-64 guest and show kcr at work
+#   make demo            boot an x86-64 guest: checkpoint, kill and restart a counting program
 #
 # ARCH is one or more of x86_64 s390x ppc64le (default: all three).
 # KDIR=/path/to/kernel/build KERNEL=/path/to/bzImage use your own kernel

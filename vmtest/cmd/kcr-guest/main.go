@@ -9,7 +9,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
@@ -123,39 +122,72 @@ func printSymbols(names []string) int {
 	return 0
 }
 
-// runDemo shows kcr at work: the module's version, then a checkpoint of
-// a running process and what its image holds.
+// runDemo shows kcr at work: a counting program is checkpointed, killed
+// and restarted from its image, and goes on counting from where it
+// stopped, with its pid. It fails if it does not.
 func runDemo() int {
+	const out, img = "/tmp/count.txt", "/tmp/counter.img"
 	if rc := loadModule(guestproto.Module, ""); rc != 0 {
 		return rc
 	}
 	if rc := demoCommand("/bin/kcr", "version"); rc != 0 {
 		return rc
 	}
-	w := exec.Command(filepath.Join(guestproto.BinDir, "pattern"), "16")
-	out, err := w.StdoutPipe()
-	if err == nil {
-		err = w.Start()
-	}
-	if err != nil {
-		fmt.Printf("kcr-guest: starting the pattern workload: %v\n", err)
+	// Stdio of the counter is /dev/null: it counts into its file.
+	w := exec.Command(filepath.Join(guestproto.BinDir, "counter"), out)
+	if err := w.Start(); err != nil {
+		fmt.Printf("kcr-guest: starting the counter: %v\n", err)
 		return 1
 	}
-	defer func() {
-		_ = w.Process.Kill()
-		_ = w.Wait()
-	}()
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		fmt.Printf("kcr-guest: pattern workload: %v\n", err)
-		return 1
-	}
-	fmt.Printf("pattern workload (pid %d): %s", w.Process.Pid, line)
-	pid := strconv.Itoa(w.Process.Pid)
-	if rc := demoCommand("/bin/kcr", "checkpoint", "--freeze", pid, "-o", "/tmp/demo.img"); rc != 0 {
+	pid := w.Process.Pid
+	done := make(chan struct{})
+	go func() { _ = w.Wait(); close(done) }()
+	fmt.Printf("$ counter %s &   # pid %d\n", out, pid)
+	time.Sleep(2 * time.Second)
+	showTail(out)
+	if rc := demoCommand("/bin/kcr", "checkpoint", "--freeze", "--kill", strconv.Itoa(pid), "-o", img); rc != 0 {
 		return rc
 	}
-	return demoCommand("/bin/kcr", "info", "/tmp/demo.img")
+	<-done
+	before := lastCount(out)
+	fmt.Printf("the counter is gone (killed at count %d)\n", before)
+	if rc := demoCommand("/bin/kcr", "info", img); rc != 0 {
+		return rc
+	}
+	if rc := demoCommand("/bin/kcr", "restart", "--detach", "-i", img); rc != 0 {
+		return rc
+	}
+	time.Sleep(2 * time.Second)
+	showTail(out)
+	after := lastCount(out)
+	_ = unix.Kill(pid, unix.SIGKILL)
+	b, _ := os.ReadFile(out)
+	next := fmt.Sprintf("count %d pid %d\n", before+1, pid)
+	if after <= before || !strings.Contains(string(b), next) {
+		fmt.Printf("kcr-guest: the restarted counter did not go on from %d with pid %d\n", before, pid)
+		return 1
+	}
+	fmt.Printf("the restarted counter went on from %d to %d with pid %d\n", before+1, after, pid)
+	return 0
+}
+
+// showTail prints the last lines of the counter's file.
+func showTail(path string) {
+	b, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) > 3 {
+		lines = lines[len(lines)-3:]
+	}
+	fmt.Printf("$ tail -n 3 %s\n%s\n", path, strings.Join(lines, "\n"))
+}
+
+// lastCount is the number of the counter file's last line.
+func lastCount(path string) int {
+	b, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	var n, pid int
+	_, _ = fmt.Sscanf(lines[len(lines)-1], "count %d pid %d", &n, &pid)
+	return n
 }
 
 // demoCommand runs a command of the demo, showing it and its output.
