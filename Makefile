@@ -83,8 +83,13 @@ fuzz:
 	done
 
 # Benchmarks, never timed tests: image decoding speed on the host.
-bench:
+# The image decoder on the host, then checkpoint and restart of 256 MiB
+# and 1 GiB against memcpy in an x86-64 guest (with room for the process,
+# its image in /tmp and the restarted copy).
+bench: override ARCHES := x86_64
+bench: deps kmod
 	$(GO) test -run '^$$' -bench . -benchmem ./lib/image/
+	$(GO) run ./vmtest/cmd/kcr-vm -arch x86_64 -mode bench -bench 256,1024 -mem 6144
 
 generate:
 	$(GO) generate ./...

@@ -1,6 +1,6 @@
 // Command kcr-guest is the uinit of kcr's test guests: u-root's init starts
 // it once the root file system is up. It runs what the kernel command line
-// asks for (kcr.mode=suite|warn|demo), then prints the kernel log between
+// asks for (kcr.mode=suite|warn|demo|bench|kallsyms), then prints the kernel log between
 // markers so that the host can check it, and powers the guest off.
 //
 // Everything goes to the console, which is the serial port the host reads:
@@ -54,6 +54,8 @@ func run() int {
 		return loadModule(guestproto.WarnModule, "")
 	case "demo":
 		return runDemo()
+	case "bench":
+		return runBench(strings.Split(cmdlineValue("kcr.bench"), ","))
 	case "kallsyms":
 		return printSymbols(strings.Split(cmdlineValue("kcr.syms"), ","))
 	default:
@@ -168,6 +170,21 @@ func runDemo() int {
 		return 1
 	}
 	fmt.Printf("the restarted counter went on from %d to %d with pid %d\n", before+1, after, pid)
+	return 0
+}
+
+// runBench runs the bench workload for the sizes (MiB) asked for.
+func runBench(sizes []string) int {
+	if rc := loadModule(guestproto.Module, ""); rc != 0 {
+		return rc
+	}
+	fmt.Println("checkpoint and restart against memcpy, in this guest (best of 3):")
+	cmd := exec.Command(filepath.Join(guestproto.BinDir, "bench"), sizes...)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stdout
+	if err := cmd.Run(); err != nil {
+		fmt.Printf("kcr-guest: bench: %v\n", err)
+		return 1
+	}
 	return 0
 }
 

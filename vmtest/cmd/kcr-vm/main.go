@@ -17,11 +17,13 @@ import (
 
 func main() {
 	arch := flag.String("arch", "x86_64", "guest architecture: "+strings.Join(vmtest.ArchNames(), ", "))
-	mode := flag.String("mode", "demo", "what the guest runs: demo, suite, warn or kallsyms")
+	mode := flag.String("mode", "demo", "what the guest runs: demo, suite, warn, bench or kallsyms")
 	run := flag.String("run", "", "-test.run pattern for -mode suite")
 	build := flag.String("build", "build", "build directory that `make kmod` filled")
 	verbose := flag.Bool("v", false, "also show the guest's kernel log")
 	syms := flag.String("syms", "", "for -mode kallsyms: comma-separated kernel symbols to look up")
+	bench := flag.String("bench", "256,1024", "for -mode bench: comma-separated sizes in MiB")
+	mem := flag.Int("mem", 0, "guest memory in MiB (default: the harness's)")
 	flag.Parse()
 
 	b, err := vmtest.LoadBuild(*build, *arch)
@@ -35,7 +37,7 @@ func main() {
 	fmt.Fprintf(os.Stderr, "kcr-vm: booting %s\n", b.Kernel)
 	cons, flush := console(*verbose)
 	out, err := vmtest.Boot(context.Background(), b, vmtest.BootOptions{Mode: *mode, Run: *run,
-		Args: []string{"kcr.syms=" + *syms}, Console: cons})
+		Args: []string{"kcr.syms=" + *syms, "kcr.bench=" + *bench}, MemMiB: *mem, Console: cons})
 	flush()
 	if err != nil {
 		fail(err)
