@@ -3,15 +3,20 @@
 package guest
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"unsafe"
 
 	kcr "github.com/kcr-dev/kcr/lib"
+	"github.com/kcr-dev/kcr/lib/image"
 	"github.com/kcr-dev/kcr/uapi"
 	"github.com/kcr-dev/kcr/vmtest/guestproto"
 )
@@ -123,4 +128,136 @@ func TestRestartNoPids(t *testing.T) {
 	second.RequirePass(t)
 	rt.wait(t, false)
 	rt.RequirePass(t)
+}
+
+// An image cut at any record boundary (the tail missing, or more) fails
+// to restart with EINVAL and a message, and leaves no task behind.
+func TestRestartTruncatedImage(t *testing.T) {
+	d := device(t)
+	rt := selfCheckpoint(t, "rt_task")
+	img, err := os.ReadFile(rt.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := imageRecords(t, img)
+	for _, r := range recs {
+		_, err, log := restartBytes(t, d, img[:r.Offset], kcr.RestartOptions{})
+		if !errors.Is(err, syscall.EINVAL) || log == "" {
+			t.Fatalf("image cut before record %s at %d: %v, log %q; want EINVAL and a message",
+				image.TypeName(r.Type), r.Offset, err, log)
+		}
+		requireNoChildren(t, fmt.Sprintf("cut at %d", r.Offset))
+	}
+	t.Logf("%d cuts refused", len(recs))
+	// The whole image still restarts.
+	if err := restartImage(t, d, rt); err != nil {
+		t.Fatalf("the uncut image: %v\n%s", err, rt.Log)
+	}
+	rt.wait(t, false)
+	rt.RequirePass(t)
+}
+
+// Single corrupted fields of the records restart.c reads itself, and the
+// type or length of every record: a clean errno and a message each.
+func TestRestartCorruptRecords(t *testing.T) {
+	d := device(t)
+	rt := selfCheckpoint(t, "rt_task")
+	img, err := os.ReadFile(rt.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := imageRecords(t, img)
+	le := binary.LittleEndian
+	var order binary.ByteOrder = le
+	if img[8] == 0 && img[9] == 0xfe {
+		order = binary.BigEndian
+	}
+	find := func(typ uint32) recordPos {
+		for _, r := range recs {
+			if r.Type == typ {
+				return r
+			}
+		}
+		t.Fatalf("no record of type %s", image.TypeName(typ))
+		return recordPos{}
+	}
+	type edit struct {
+		name string
+		rec  uint32
+		off  uintptr // in the record
+		val  uint64
+		size int // bytes: 4 or 8
+		want syscall.Errno
+	}
+	var task uapi.CkptHdrTask
+	var hdr uapi.CkptHdrHeader
+	var tree uapi.CkptHdrTree
+	var pids uapi.CkptPids
+	edits := []edit{
+		{"magic", uapi.CKPT_HDR_HEADER, unsafe.Offsetof(hdr.Magic), 1, 8, syscall.EINVAL},
+		{"version", uapi.CKPT_HDR_HEADER, unsafe.Offsetof(hdr.Version), 99, 4, syscall.EINVAL},
+		{"arch", uapi.CKPT_HDR_HEADER, unsafe.Offsetof(hdr.ArchId), 77, 4, syscall.EINVAL},
+		{"page size", uapi.CKPT_HDR_HEADER, unsafe.Offsetof(hdr.Constants) + 8, 1 << 20, 4, syscall.EINVAL},
+		{"two tasks", uapi.CKPT_HDR_TREE, unsafe.Offsetof(tree.NrTasks), 2, 4, syscall.EINVAL},
+		{"no tasks", uapi.CKPT_HDR_TREE, unsafe.Offsetof(tree.NrTasks), 0, 4, syscall.EINVAL},
+		{"negative pid", uapi.CKPT_HDR_TREE, unsafe.Sizeof(tree) + unsafe.Offsetof(pids.Vpid), 0xffffffff, 4, syscall.EINVAL},
+		{"exit signal", uapi.CKPT_HDR_TASK, unsafe.Offsetof(task.ExitSignal), 99, 4, syscall.EINVAL},
+		{"policy", uapi.CKPT_HDR_TASK, unsafe.Offsetof(task.Policy), 6, 4, syscall.EINVAL},
+		{"nice", uapi.CKPT_HDR_TASK, unsafe.Offsetof(task.Nice), 20, 4, syscall.EINVAL},
+		{"robust list length", uapi.CKPT_HDR_TASK, unsafe.Offsetof(task.RobustListLen), 5, 8, syscall.EINVAL},
+		{"tid address", uapi.CKPT_HDR_TASK, unsafe.Offsetof(task.ClearChildTid), 1 << 63, 8, syscall.EINVAL},
+		{"task flags", uapi.CKPT_HDR_TASK, unsafe.Offsetof(task.Flags), 0x100, 4, syscall.EINVAL},
+	}
+	try := func(name string, bad []byte, want syscall.Errno) {
+		t.Helper()
+		_, err, log := restartBytes(t, d, bad, kcr.RestartOptions{})
+		if !errors.Is(err, want) || log == "" {
+			t.Errorf("%s: %v, log %q; want %v and a message", name, err, log, want)
+		}
+		requireNoChildren(t, name)
+	}
+	for _, e := range edits {
+		r := find(e.rec)
+		bad := bytes.Clone(img)
+		at := r.Offset + int64(e.off)
+		if e.size == 8 {
+			order.PutUint64(bad[at:], e.val)
+		} else {
+			order.PutUint32(bad[at:], uint32(e.val))
+		}
+		try(e.name, bad, e.want)
+	}
+	for _, r := range recs {
+		bad := bytes.Clone(img)
+		order.PutUint32(bad[r.Offset:], 9998)
+		try(fmt.Sprintf("type of %s at %d", image.TypeName(r.Type), r.Offset), bad, syscall.EINVAL)
+		bad = bytes.Clone(img)
+		order.PutUint32(bad[r.Offset+4:], r.Len+8)
+		try(fmt.Sprintf("length of %s at %d", image.TypeName(r.Type), r.Offset), bad, syscall.EINVAL)
+	}
+}
+
+// kcr restart is the coordinator: it waits for the restored process and
+// exits with its status.
+func TestRestartCLI(t *testing.T) {
+	withModule(t)
+	rt := selfCheckpoint(t, "rt_task")
+	out, err := exec.Command("/bin/kcr", "restart", "-i", rt.Image).CombinedOutput()
+	if err != nil {
+		t.Fatalf("kcr restart: %v\n%s\nreport:\n%s", err, out, rt.Report())
+	}
+	want := fmt.Sprintf("restarted pid %d", rt.OrigPid)
+	if !strings.Contains(string(out), want) || !strings.Contains(string(out), "exited with status 0") {
+		t.Fatalf("kcr restart said %q, want %q and the exit status", out, want)
+	}
+	// A bad image: a clear error, exit status 1.
+	bad := filepath.Join(t.TempDir(), "bad.img")
+	if err := os.WriteFile(bad, []byte("not an image at all"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err = exec.Command("/bin/kcr", "restart", "-i", bad).CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), "invalid argument") {
+		t.Fatalf("kcr restart of a bad image: %v\n%s", err, out)
+	}
 }

@@ -3,7 +3,9 @@
 package guest
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	kcr "github.com/kcr-dev/kcr/lib"
+	"github.com/kcr-dev/kcr/lib/image"
 	"github.com/kcr-dev/kcr/vmtest/guestproto"
 )
 
@@ -202,4 +205,39 @@ func (r *roundTrip) reportLine(key string) string {
 		}
 	}
 	return ""
+}
+
+// A record of an image: where it is and what it is.
+type recordPos struct {
+	Type   uint32
+	Offset int64
+	Len    uint32
+}
+
+// imageRecords lists the records of a (valid) image in order.
+func imageRecords(t *testing.T, img []byte) []recordPos {
+	t.Helper()
+	d := image.NewDecoder(bytes.NewReader(img))
+	var recs []recordPos
+	for {
+		r, err := d.Next()
+		if err == io.EOF {
+			return recs
+		}
+		if err != nil {
+			t.Fatalf("decoding the image: %v", err)
+		}
+		recs = append(recs, recordPos{Type: r.Type, Offset: r.Offset, Len: r.Len})
+	}
+}
+
+// requireNoChildren fails if this process has a child left (a failed
+// restart must not leave a task behind, running or zombie).
+func requireNoChildren(t *testing.T, what string) {
+	t.Helper()
+	var ws unix.WaitStatus
+	pid, err := unix.Wait4(-1, &ws, unix.WNOHANG|unix.WALL, nil)
+	if err != unix.ECHILD {
+		t.Fatalf("%s: a task is left behind (wait4: pid %d, %v, %s)", what, pid, err, describeStatus(ws))
+	}
 }
