@@ -86,7 +86,11 @@ struct kcr_mm_restore {
 				 VM_NOHUGEPAGE | VM_MERGEABLE |		\
 				 VM_SOFTDIRTY | VM_SEQ_READ | VM_RAND_READ)
 
-/* The mm flags (MMF_*) a task may set for itself with prctl() or /proc. */
+/*
+ * The mm flags (MMF_*) a task may set for itself with prctl() or /proc.
+ * The others are the kernel's bookkeeping (khugepaged, uprobes, the OOM
+ * killer) of the mm that made the image: not restored, and not checked.
+ */
 #define KCR_MMF_RESTORE_MASK	(MMF_DUMPABLE_MASK | MMF_DUMP_FILTER_MASK | \
 				 BIT(MMF_DISABLE_THP))
 
@@ -555,9 +559,6 @@ static int kcr_check_mm(struct ckpt_ctx *ctx, const struct ckpt_hdr_mm *h)
 	if (h->nr_auxv < 2 || h->nr_auxv % 2 || h->nr_auxv > AT_VECTOR_SIZE ||
 	    h->__pad)
 		return ckpt_err(ctx, -EINVAL, "auxv of %u words", h->nr_auxv);
-	if (h->flags & ~(u64)KCR_MMF_RESTORE_MASK & ~(u64)MMF_INIT_MASK &
-	    ~(u64)(BIT(MMF_HAS_UPROBES) | BIT(MMF_RECALC_UPROBES)))
-		return ckpt_err(ctx, -EOPNOTSUPP, "mm flags %#llx", h->flags);
 	if ((h->flags & MMF_DUMPABLE_MASK) > SUID_DUMP_USER)
 		return ckpt_err(ctx, -EPERM,
 				"dumpable %llu: only root-dumpable tasks get that",
