@@ -32,6 +32,12 @@ int (*kcr_kernel_wait)(pid_t pid, int *stat);
 int (*kcr_sched_setattr)(struct task_struct *p, const struct sched_attr *attr);
 void (*kcr___set_task_comm)(struct task_struct *tsk, const char *from,
 			    bool exec);
+int (*kcr_replace_fd)(unsigned int fd, struct file *file, unsigned int flags);
+void (*kcr_set_fs_root)(struct fs_struct *fs, const struct path *path);
+void (*kcr_set_fs_pwd)(struct fs_struct *fs, const struct path *path);
+#ifdef CONFIG_SECURITY_PATH
+int (*kcr_security_path_chroot)(const struct path *path);
+#endif
 
 kcr_restart_fn_t kcr_do_no_restart_syscall;
 kcr_restart_fn_t kcr_hrtimer_nanosleep_restart;
@@ -65,6 +71,13 @@ static const struct kcr_ksym kcr_ksyms[] = {
 	KCR_KSYM(kernel_wait),
 	KCR_KSYM(sched_setattr),
 	KCR_KSYM(__set_task_comm),
+	/* files_restore.c */
+	KCR_KSYM(replace_fd),
+	KCR_KSYM(set_fs_root),
+	KCR_KSYM(set_fs_pwd),
+#ifdef CONFIG_SECURITY_PATH
+	KCR_KSYM(security_path_chroot),
+#endif
 };
 
 /* Resolved if present; see "Optional symbols" in ksyms.h. */

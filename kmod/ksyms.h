@@ -23,6 +23,17 @@ extern int (*kcr_sched_setattr)(struct task_struct *p,
 				const struct sched_attr *attr);
 extern void (*kcr___set_task_comm)(struct task_struct *tsk, const char *from,
 				   bool exec);
+/* files_restore.c: descriptors at given numbers, cwd and root */
+struct file;
+struct fs_struct;
+struct path;
+extern int (*kcr_replace_fd)(unsigned int fd, struct file *file,
+			     unsigned int flags);
+extern void (*kcr_set_fs_root)(struct fs_struct *fs, const struct path *path);
+extern void (*kcr_set_fs_pwd)(struct fs_struct *fs, const struct path *path);
+#ifdef CONFIG_SECURITY_PATH
+extern int (*kcr_security_path_chroot)(const struct path *path);
+#endif
 
 /*
  * Optional symbols: NULL when this kernel has no such function. These are
