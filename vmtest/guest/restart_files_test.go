@@ -6,8 +6,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -130,6 +132,98 @@ func (fi *filesImage) lastByte(s recordPos, c byte) []byte {
 	str := recString(fi.img, s)
 	bad[s.Offset+8+int64(len(str))-1] = c
 	return bad
+}
+
+// replaceString returns a copy of the image whose STRING record s holds
+// str instead (records are not aligned: the rest just moves).
+func (fi *filesImage) replaceString(s recordPos, str string) []byte {
+	rec := make([]byte, 8+len(str)+1)
+	fi.order.PutUint32(rec[0:], uapi.CKPT_HDR_STRING)
+	fi.order.PutUint32(rec[4:], uint32(len(rec)))
+	copy(rec[8:], str)
+	out := append(bytes.Clone(fi.img[:s.Offset]), rec...)
+	return append(out, fi.img[s.Offset+int64(s.Len):]...)
+}
+
+// restartWithoutCap restarts img from a thread that lacks capability
+// c in its effective set (the restored task inherits that thread's
+// credentials); the thread is thrown away after.
+func restartWithoutCap(t *testing.T, d *kcr.Device, img []byte, c int) (int, error, string) {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "img")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(img); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Seek(0, 0); err != nil {
+		t.Fatal(err)
+	}
+	logw, logs := logPipe(t)
+	var pid int
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// Never unlocked: the thread ends with this goroutine.
+		runtime.LockOSThread()
+		hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+		var data [2]unix.CapUserData
+		if err = unix.Capget(&hdr, &data[0]); err != nil {
+			return
+		}
+		data[c/32].Effective &^= 1 << (c % 32)
+		if err = unix.Capset(&hdr, &data[0]); err != nil {
+			return
+		}
+		pid, err = d.Restart(f, kcr.RestartOptions{Log: logw})
+	}()
+	<-done
+	if err == nil {
+		t.Cleanup(func() {
+			_ = unix.Kill(pid, unix.SIGKILL)
+			_, _ = unix.Wait4(pid, nil, 0, nil)
+		})
+	}
+	return pid, err, logs()
+}
+
+// A root that is not the restarter's: only a restarter that may chroot
+// gets it (the restored task's root and cwd are then the image's).
+func TestRestartFilesRoot(t *testing.T) {
+	d := device(t)
+	rt := externalCheckpoint(t, d, "rt_files", "external")
+	img, err := os.ReadFile(rt.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi := parseFilesImage(t, img)
+	dir := filepath.Dir(rt.Image)
+	chrooted := fi.replaceString(fi.strs[fi.fs.Offset], dir)
+
+	_, err, log := restartWithoutCap(t, d, chrooted, unix.CAP_SYS_CHROOT)
+	if !errors.Is(err, syscall.EPERM) || !strings.Contains(log, "CAP_SYS_CHROOT") {
+		t.Errorf("root %s without CAP_SYS_CHROOT: %v, log %q; want EPERM and a message", dir, err, log)
+	}
+	requireNoChildren(t, "root without CAP_SYS_CHROOT")
+
+	r := &roundTrip{Image: filepath.Join(t.TempDir(), "root.img"), OrigPid: rt.OrigPid}
+	if err := os.WriteFile(r.Image, chrooted, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := restartImage(t, d, r); err != nil {
+		t.Fatalf("restart with root %s: %v\n%s", dir, err, r.Log)
+	}
+	// It waits for SIGUSR1 (rt_external): look at it meanwhile.
+	root, err := os.Readlink(fmt.Sprintf("/proc/%d/root", r.Pid))
+	if err != nil || root != dir {
+		t.Errorf("root of the restarted process: %q, %v; want %s", root, err, dir)
+	}
+	cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", r.Pid))
+	if err != nil || cwd != dir+"/cwd" {
+		t.Errorf("cwd of the restarted process: %q, %v; want %s/cwd", cwd, err, dir)
+	}
 }
 
 // Bad file records, descriptors and fs: a clean errno, a message that
