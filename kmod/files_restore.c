@@ -37,7 +37,10 @@
  * FS: root and cwd are resolved from current's root and checked as
  * chroot() and chdir() check them: the root may differ from the
  * restarter's only if it could chroot (CAP_SYS_CHROOT in its user
- * namespace). The umask is set as umask() sets it.
+ * namespace). The cwd and the umask (as umask() sets it) are applied at
+ * once; a new root only on the task's way out to user mode (a task_work),
+ * because the paths of the records that follow (the mm's files) are
+ * relative to the root of the checkpoint, the restarter's, too.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
@@ -57,6 +60,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/stat.h>
+#include <linux/task_work.h>
 
 #include "kcr.h"
 #include "ksyms.h"
@@ -449,6 +453,43 @@ static int kcr_fs_dir(struct ckpt_ctx *ctx, const char *p, const char *what,
 	return 0;
 }
 
+/* A root to change to on the way out (see the top comment). */
+struct kcr_chroot {
+	struct callback_head work;
+	struct path root;
+};
+
+static void kcr_chroot_work(struct callback_head *work)
+{
+	struct kcr_chroot *c = container_of(work, struct kcr_chroot, work);
+
+	/* At exit (the restart failed) there is nothing left to change. */
+	if (!(current->flags & PF_EXITING) && current->fs)
+		kcr_set_fs_root(current->fs, &c->root);
+	path_put(&c->root);
+	kfree(c);
+}
+
+static int kcr_chroot_later(struct ckpt_ctx *ctx, const struct path *root)
+{
+	struct kcr_chroot *c;
+	int ret;
+
+	c = kmalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	c->root = *root;
+	path_get(&c->root);
+	init_task_work(&c->work, kcr_chroot_work);
+	ret = task_work_add(current, &c->work, TWA_NONE);
+	if (ret) {
+		path_put(&c->root);
+		kfree(c);
+		return ckpt_err(ctx, ret, "fs: cannot change the root");
+	}
+	return 0;
+}
+
 /* Apply root (unless it is current's) and cwd to current's fs_struct. */
 static int kcr_apply_fs(struct ckpt_ctx *ctx, const char *root,
 			const char *cwd, u32 umask)
@@ -489,7 +530,9 @@ static int kcr_apply_fs(struct ckpt_ctx *ctx, const char *root,
 			goto out;
 		}
 #endif
-		kcr_set_fs_root(fs, &rp);
+		ret = kcr_chroot_later(ctx, &rp);
+		if (ret)
+			goto out;
 	}
 	kcr_set_fs_pwd(fs, &wp);
 	fs->umask = umask;	/* as umask(): no lock */
