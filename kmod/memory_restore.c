@@ -290,6 +290,15 @@ static int kcr_check_vma(struct ckpt_ctx *ctx, struct kcr_mm_restore *r,
 {
 	const char *why = NULL;
 
+	switch (hv->vma_type) {
+	case CKPT_VMA_ANON_SHARED:
+	case CKPT_VMA_FILE_SHARED:
+	case CKPT_VMA_SHMEM:
+	case CKPT_VMA_SYSVIPC_SHM:
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"mapping %#llx-%#llx: shared memory is not supported yet",
+				hv->vm_start, hv->vm_end);
+	}
 	if (hv->vm_start >= hv->vm_end || !PAGE_ALIGNED(hv->vm_start) ||
 	    !PAGE_ALIGNED(hv->vm_end) || hv->vm_end > TASK_SIZE)
 		why = "bad bounds";
@@ -512,14 +521,6 @@ static int kcr_restore_vma(struct ckpt_ctx *ctx, struct kcr_mm_restore *r)
 		break;
 	case CKPT_VMA_VVAR:
 		ret = kcr_restore_special(ctx, &r->vvar, hv);
-		break;
-	case CKPT_VMA_ANON_SHARED:
-	case CKPT_VMA_FILE_SHARED:
-	case CKPT_VMA_SHMEM:
-	case CKPT_VMA_SYSVIPC_SHM:
-		ret = ckpt_err(ctx, -EOPNOTSUPP,
-			       "mapping %#llx-%#llx: shared memory is not supported yet",
-			       hv->vm_start, hv->vm_end);
 		break;
 	default:
 		ret = ckpt_err(ctx, -EINVAL,

@@ -601,6 +601,7 @@ static long kcr_restart_coordinator(struct ckpt_ctx *ctx,
 		.fn = kcr_restart_child,
 		.fn_arg = r,
 	};
+	sigset_t block, saved;
 	pid_t pid;
 	int ret;
 
@@ -608,7 +609,16 @@ static long kcr_restart_coordinator(struct ckpt_ctx *ctx,
 		args.set_tid = &set_tid;
 		args.set_tid_size = 1;
 	}
+	/*
+	 * fork() fails with -ERESTARTNOINTR whenever a signal is pending and
+	 * lets the system call start over; this ioctl cannot, having read
+	 * the image already. The caller's signals wait until the task exists
+	 * instead (all but SIGKILL and SIGSTOP, which cannot be blocked).
+	 */
+	sigfillset(&block);
+	sigprocmask(SIG_SETMASK, &block, &saved);
 	pid = kcr_kernel_clone(&args);
+	sigprocmask(SIG_SETMASK, &saved, NULL);
 	if (pid < 0) {
 		if (pid == -EEXIST)
 			return ckpt_err(ctx, -EBUSY,
