@@ -39,6 +39,12 @@ int (*kcr_do_madvise)(struct mm_struct *mm, unsigned long start,
 		      size_t len_in, int behavior);
 int (*kcr_replace_mm_exe_file)(struct mm_struct *mm,
 			       struct file *new_exe_file);
+int (*kcr_replace_fd)(unsigned int fd, struct file *file, unsigned int flags);
+void (*kcr_set_fs_root)(struct fs_struct *fs, const struct path *path);
+void (*kcr_set_fs_pwd)(struct fs_struct *fs, const struct path *path);
+#ifdef CONFIG_SECURITY_PATH
+int (*kcr_security_path_chroot)(const struct path *path);
+#endif
 
 kcr_restart_fn_t kcr_do_no_restart_syscall;
 kcr_restart_fn_t kcr_hrtimer_nanosleep_restart;
@@ -75,6 +81,13 @@ static const struct kcr_ksym kcr_ksyms[] = {
 	KCR_KSYM(__do_sys_mremap),
 	KCR_KSYM(do_madvise),
 	KCR_KSYM(replace_mm_exe_file),
+	/* files_restore.c */
+	KCR_KSYM(replace_fd),
+	KCR_KSYM(set_fs_root),
+	KCR_KSYM(set_fs_pwd),
+#ifdef CONFIG_SECURITY_PATH
+	KCR_KSYM(security_path_chroot),
+#endif
 };
 
 /* Resolved if present; see "Optional symbols" in ksyms.h. */

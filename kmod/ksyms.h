@@ -32,6 +32,17 @@ extern int (*kcr_do_madvise)(struct mm_struct *mm, unsigned long start,
 			     size_t len_in, int behavior);
 extern int (*kcr_replace_mm_exe_file)(struct mm_struct *mm,
 				      struct file *new_exe_file);
+/* files_restore.c: descriptors at given numbers, cwd and root */
+struct file;
+struct fs_struct;
+struct path;
+extern int (*kcr_replace_fd)(unsigned int fd, struct file *file,
+			     unsigned int flags);
+extern void (*kcr_set_fs_root)(struct fs_struct *fs, const struct path *path);
+extern void (*kcr_set_fs_pwd)(struct fs_struct *fs, const struct path *path);
+#ifdef CONFIG_SECURITY_PATH
+extern int (*kcr_security_path_chroot)(const struct path *path);
+#endif
 
 /*
  * Optional symbols: NULL when this kernel has no such function. These are
