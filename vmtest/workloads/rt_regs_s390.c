@@ -4,7 +4,7 @@
  * checkpoint and restart. Distinctive values are loaded into r0-r14 (r2-r4
  * carry the ioctl's arguments), the 32 vector registers (v0-v15 hold the
  * floating-point registers in their left halves), the floating-point
- * control register and the access registers a2-a15; the CHECKPOINT ioctl
+ * control register and the access registers a3-a15; the CHECKPOINT ioctl
  * is issued with an svc in the same asm block, and every register is
  * stored right after it. In the restarted process (svc returned 0) all of
  * them must hold the values of before, as must r15 (the stack pointer),
@@ -164,8 +164,14 @@ static int check_regs(const char *who)
 		bad++;
 	}
 	for (i = 0; i < 16; i++) {
-		/* a0/a1: the thread pointer, which the asm did not change. */
+		/*
+		 * a0/a1: the thread pointer, which the asm did not change;
+		 * a2: the svc's result, kept there while r2 was the base.
+		 */
 		uint32_t want = i < 2 ? rr_asave[i] : rr_ain[i];
+
+		if (i == 2)
+			want = (uint32_t)rr_ret;
 
 		if (rr_aout[i] != want) {
 			rt_report("FAIL %s: a%d %#x, want %#x", who, i,
