@@ -32,6 +32,13 @@ int (*kcr_kernel_wait)(pid_t pid, int *stat);
 int (*kcr_sched_setattr)(struct task_struct *p, const struct sched_attr *attr);
 void (*kcr___set_task_comm)(struct task_struct *tsk, const char *from,
 			    bool exec);
+long (*kcr___do_sys_mremap)(unsigned long addr, unsigned long old_len,
+			    unsigned long new_len, unsigned long flags,
+			    unsigned long new_addr);
+int (*kcr_do_madvise)(struct mm_struct *mm, unsigned long start,
+		      size_t len_in, int behavior);
+int (*kcr_replace_mm_exe_file)(struct mm_struct *mm,
+			       struct file *new_exe_file);
 
 kcr_restart_fn_t kcr_do_no_restart_syscall;
 kcr_restart_fn_t kcr_hrtimer_nanosleep_restart;
@@ -65,6 +72,9 @@ static const struct kcr_ksym kcr_ksyms[] = {
 	KCR_KSYM(kernel_wait),
 	KCR_KSYM(sched_setattr),
 	KCR_KSYM(__set_task_comm),
+	KCR_KSYM(__do_sys_mremap),
+	KCR_KSYM(do_madvise),
+	KCR_KSYM(replace_mm_exe_file),
 };
 
 /* Resolved if present; see "Optional symbols" in ksyms.h. */
