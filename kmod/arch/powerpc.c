@@ -564,6 +564,53 @@ static struct pt_regs *kcr_ppc_user_regs(void)
 }
 
 /*
+ * The restored task's start (KCR_RESTART_CHILD_FN in kcr.h). kernel_clone()
+ * with a function makes a kernel-thread-like task: ret_from_kernel_thread
+ * calls the function at ppc_function_entry(), which skips an ELF ABI v2
+ * global entry sequence (addis r2,r12 / addi r2,r2): a module function
+ * would then run with the kernel's TOC in r2. This entry does not start
+ * with that sequence, so it is called at its address with r12 holding
+ * it; it sets the module's TOC from r12, calls kcr_ppc_restart_child()
+ * and gives the kernel's TOC back to ret_from_kernel_thread, which goes
+ * on into the system call exit without reloading r2.
+ */
+asm(".pushsection .text\n"
+	".balign 4\n"
+	".globl kcr_ppc_restart_child_entry\n"
+	".type kcr_ppc_restart_child_entry, @function\n"
+	"kcr_ppc_restart_child_entry:\n"
+	"	nop\n"
+	"	addis 11,12,(.TOC.-kcr_ppc_restart_child_entry)@ha\n"
+	"	addi 11,11,(.TOC.-kcr_ppc_restart_child_entry)@l\n"
+	"	mflr 0\n"
+	"	std 0,16(1)\n"
+	"	stdu 1,-48(1)\n"
+	"	std 2,32(1)\n"
+	"	mr 2,11\n"
+	"	bl kcr_ppc_restart_child\n"
+	"	nop\n"
+	"	ld 2,32(1)\n"
+	"	addi 1,1,48\n"
+	"	ld 0,16(1)\n"
+	"	mtlr 0\n"
+	"	blr\n"
+	".size kcr_ppc_restart_child_entry, .-kcr_ppc_restart_child_entry\n"
+	".popsection");
+
+/*
+ * Called from kcr_ppc_restart_child_entry with the module's TOC. The
+ * task has no user register state yet (thread.regs NULL), but it leaves
+ * through the system call exit, and do_notify_resume() BUG()s unless
+ * thread.regs is the frame it exits with, even for a task that only
+ * dies of the SIGKILL of a failed restart: set it before anything else.
+ */
+static int __used kcr_ppc_restart_child(void *arg)
+{
+	kcr_ppc_user_regs();
+	return kcr_restart_child(arg);
+}
+
+/*
  * FP, VMX and VSX: as restore_sigcontext() in
  * arch/powerpc/kernel/signal_64.c does for current, the live registers
  * are given up to thread_struct first (which clears MSR_FP/VEC/VSX in
