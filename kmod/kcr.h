@@ -18,12 +18,26 @@
 #define _KCR_KCR_H
 
 #include <linux/fs.h>
+#include <linux/minmax.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/types.h>
 
 #include <linux/checkpoint.h>
 #include <linux/checkpoint_hdr.h>
+
+/*
+ * The end of the user address space, for checking addresses in an image:
+ * TASK_SIZE, except on s390, whose TASK_SIZE covers all 64 bits (page
+ * tables are added as a task maps higher) while no page table reaches
+ * beyond _REGION1_SIZE (8 PiB).
+ */
+#ifdef CONFIG_S390
+#include <asm/pgtable.h>
+#define KCR_USER_END	min_t(unsigned long, TASK_SIZE, _REGION1_SIZE)
+#else
+#define KCR_USER_END	TASK_SIZE
+#endif
 
 #define CKPT_CTX_CHECKPOINT	1
 #define CKPT_CTX_RESTART	2

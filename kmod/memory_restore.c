@@ -196,9 +196,10 @@ static int kcr_specials_shift(struct ckpt_ctx *ctx, struct kcr_mm_restore *r,
 		return 0;
 	if (kcr_overlap(lo, span, to, span)) {
 		via = delta > 0 ? to + span : to - span;
-		if (via < PAGE_SIZE || via + span > TASK_SIZE || via + span < via)
+		if (via < PAGE_SIZE || via + span > KCR_USER_END ||
+		    via + span < via)
 			via = delta > 0 ? lo - span : hi;
-		if (via < PAGE_SIZE || via + span > TASK_SIZE ||
+		if (via < PAGE_SIZE || via + span > KCR_USER_END ||
 		    kcr_overlap(via, span, lo, span))
 			return ckpt_err(ctx, -ENOMEM,
 					"no room to move the vDSO to %#lx", to);
@@ -245,7 +246,7 @@ static int kcr_specials_place(struct ckpt_ctx *ctx, struct kcr_mm_restore *r)
 	}
 	if (!PAGE_ALIGNED(ehdr) || ehdr < r->vdso.start - lo ||
 	    ehdr - (r->vdso.start - lo) < PAGE_SIZE ||
-	    ehdr - (r->vdso.start - lo) > TASK_SIZE - (hi - lo))
+	    ehdr - (r->vdso.start - lo) > KCR_USER_END - (hi - lo))
 		return ckpt_err(ctx, -EINVAL, "vDSO address %#lx in the auxv",
 				ehdr);
 	return kcr_specials_shift(ctx, r, lo, hi,
@@ -290,8 +291,17 @@ static int kcr_check_vma(struct ckpt_ctx *ctx, struct kcr_mm_restore *r,
 {
 	const char *why = NULL;
 
+	switch (hv->vma_type) {
+	case CKPT_VMA_ANON_SHARED:
+	case CKPT_VMA_FILE_SHARED:
+	case CKPT_VMA_SHMEM:
+	case CKPT_VMA_SYSVIPC_SHM:
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"mapping %#llx-%#llx: shared memory is not supported yet",
+				hv->vm_start, hv->vm_end);
+	}
 	if (hv->vm_start >= hv->vm_end || !PAGE_ALIGNED(hv->vm_start) ||
-	    !PAGE_ALIGNED(hv->vm_end) || hv->vm_end > TASK_SIZE)
+	    !PAGE_ALIGNED(hv->vm_end) || hv->vm_end > KCR_USER_END)
 		why = "bad bounds";
 	else if (hv->vm_start < r->prev_end)
 		why = "overlaps or precedes the mapping before it";
@@ -513,14 +523,6 @@ static int kcr_restore_vma(struct ckpt_ctx *ctx, struct kcr_mm_restore *r)
 	case CKPT_VMA_VVAR:
 		ret = kcr_restore_special(ctx, &r->vvar, hv);
 		break;
-	case CKPT_VMA_ANON_SHARED:
-	case CKPT_VMA_FILE_SHARED:
-	case CKPT_VMA_SHMEM:
-	case CKPT_VMA_SYSVIPC_SHM:
-		ret = ckpt_err(ctx, -EOPNOTSUPP,
-			       "mapping %#llx-%#llx: shared memory is not supported yet",
-			       hv->vm_start, hv->vm_end);
-		break;
 	default:
 		ret = ckpt_err(ctx, -EINVAL,
 			       "mapping %#llx-%#llx: unknown type %u",
@@ -544,7 +546,7 @@ static int kcr_check_mm(struct ckpt_ctx *ctx, const struct ckpt_hdr_mm *h)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(addrs); i++)
-		if (addrs[i] >= TASK_SIZE)
+		if (addrs[i] >= KCR_USER_END)
 			goto bad;
 	/* The orders prctl(PR_SET_MM_MAP) requires. */
 	if (h->start_code > h->end_code || h->start_data > h->end_data ||

@@ -209,6 +209,12 @@ static int kcr_restore_task_objs(struct ckpt_ctx *ctx)
 
 static int kcr_check_task(struct ckpt_ctx *ctx, struct ckpt_hdr_task *h)
 {
+	/* Garbage first (EINVAL), then what is valid but not supported. */
+	if (h->flags & ~(u32)(CKPT_TASK_NO_NEW_PRIVS |
+			      CKPT_TASK_CHILD_SUBREAPER |
+			      CKPT_TASK_THREAD_LEADER))
+		return ckpt_err(ctx, -EINVAL, "task record: flags %#x",
+				h->flags);
 	if (h->exit_state)
 		return ckpt_err(ctx, -EOPNOTSUPP,
 				"task record: exit state %#x: zombies come with process trees",
@@ -216,11 +222,6 @@ static int kcr_check_task(struct ckpt_ctx *ctx, struct ckpt_hdr_task *h)
 	if (!(h->flags & CKPT_TASK_THREAD_LEADER))
 		return ckpt_err(ctx, -EOPNOTSUPP,
 				"task record: not a thread-group leader");
-	if (h->flags & ~(u32)(CKPT_TASK_NO_NEW_PRIVS |
-			      CKPT_TASK_CHILD_SUBREAPER |
-			      CKPT_TASK_THREAD_LEADER))
-		return ckpt_err(ctx, -EINVAL, "task record: flags %#x",
-				h->flags);
 	if (h->exit_signal < 0 || !valid_signal(h->exit_signal))
 		return ckpt_err(ctx, -EINVAL, "task record: exit signal %d",
 				h->exit_signal);
@@ -242,8 +243,9 @@ static int kcr_check_task(struct ckpt_ctx *ctx, struct ckpt_hdr_task *h)
 				"task record: robust list length %llu",
 				h->robust_list_len);
 #endif
-	if (h->set_child_tid >= TASK_SIZE || h->clear_child_tid >= TASK_SIZE ||
-	    h->robust_list >= TASK_SIZE)
+	if (h->set_child_tid >= KCR_USER_END ||
+	    h->clear_child_tid >= KCR_USER_END ||
+	    h->robust_list >= KCR_USER_END)
 		return ckpt_err(ctx, -EINVAL,
 				"task record: a tid or robust-list address beyond the user address space");
 	if (!h->timer_slack_ns)
@@ -533,14 +535,15 @@ static int kcr_read_tree(struct ckpt_ctx *ctx, struct ckpt_pids *pids)
 				  2 * sizeof(*pids), &payload);
 	if (IS_ERR(h))
 		return PTR_ERR(h);
-	if (h->nr_tasks != 1)
-		ret = ckpt_err(ctx, h->nr_tasks ? -EOPNOTSUPP : -EINVAL,
+	if (!h->nr_tasks || h->nr_vpids ||
+	    payload != (size_t)min(h->nr_tasks, 2U) * sizeof(*pids))
+		ret = ckpt_err(ctx, -EINVAL,
+			       "tree: %u tasks, %u nested pids, %zu bytes of pids",
+			       h->nr_tasks, h->nr_vpids, payload);
+	else if (h->nr_tasks != 1)
+		ret = ckpt_err(ctx, -EOPNOTSUPP,
 			       "tree of %u tasks: only single processes are restarted yet",
 			       h->nr_tasks);
-	else if (h->nr_vpids || payload != sizeof(*pids))
-		ret = ckpt_err(ctx, -EINVAL,
-			       "tree: %u nested pids, %zu bytes of pids",
-			       h->nr_vpids, payload);
 	if (ret)
 		goto out;
 	memcpy(pids, h + 1, sizeof(*pids));
@@ -601,6 +604,7 @@ static long kcr_restart_coordinator(struct ckpt_ctx *ctx,
 		.fn = KCR_RESTART_CHILD_FN,
 		.fn_arg = r,
 	};
+	sigset_t block, saved;
 	pid_t pid;
 	int ret;
 
@@ -608,7 +612,16 @@ static long kcr_restart_coordinator(struct ckpt_ctx *ctx,
 		args.set_tid = &set_tid;
 		args.set_tid_size = 1;
 	}
+	/*
+	 * fork() fails with -ERESTARTNOINTR whenever a signal is pending and
+	 * lets the system call start over; this ioctl cannot, having read
+	 * the image already. The caller's signals wait until the task exists
+	 * instead (all but SIGKILL and SIGSTOP, which cannot be blocked).
+	 */
+	sigfillset(&block);
+	sigprocmask(SIG_SETMASK, &block, &saved);
 	pid = kcr_kernel_clone(&args);
+	sigprocmask(SIG_SETMASK, &saved, NULL);
 	if (pid < 0) {
 		if (pid == -EEXIST)
 			return ckpt_err(ctx, -EBUSY,

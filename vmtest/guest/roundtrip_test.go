@@ -132,7 +132,9 @@ func restartImage(t *testing.T, d *kcr.Device, rt *roundTrip) error {
 	logw, logs := logPipe(t)
 	o := rt.Opts
 	o.Log = logw
+	stop := hangWatch(rt.Image)
 	rt.Pid, err = d.Restart(img, o)
+	stop()
 	rt.Log = logs()
 	if err == nil {
 		pid := rt.Pid
@@ -240,4 +242,40 @@ func requireNoChildren(t *testing.T, what string) {
 	if err != unix.ECHILD {
 		t.Fatalf("%s: a task is left behind (wait4: pid %d, %v, %s)", what, pid, err, describeStatus(ws))
 	}
+}
+
+// hangWatch: a restart that has not returned after a minute is a hung
+// kernel wait that no test timeout can end (the ioctl does not return);
+// show where every task of the guest sleeps, and end the test binary so
+// that the suite reports it instead of hanging until the VM's timeout.
+func hangWatch(what string) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-done:
+			return
+		case <-time.After(time.Minute):
+		}
+		fmt.Fprintf(os.Stderr, "restart of %s hangs; tasks:\n%s", what, taskStacks())
+		os.Exit(3)
+	}()
+	return func() { close(done) }
+}
+
+// taskStacks is the state, wait channel and kernel stack of every task.
+func taskStacks() string {
+	var b strings.Builder
+	tasks, _ := filepath.Glob("/proc/[0-9]*/task/[0-9]*")
+	for _, d := range tasks {
+		comm, _ := os.ReadFile(d + "/comm")
+		stat, _ := os.ReadFile(d + "/stat")
+		wchan, _ := os.ReadFile(d + "/wchan")
+		stack, _ := os.ReadFile(d + "/stack")
+		state := ""
+		if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) {
+			state = string(stat[i+2])
+		}
+		fmt.Fprintf(&b, "%s %s %s wchan %s\n%s", d, strings.TrimSpace(string(comm)), state, wchan, stack)
+	}
+	return b.String()
 }
