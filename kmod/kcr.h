@@ -312,6 +312,21 @@ int ckpt_read_hdr_type(struct ckpt_ctx *ctx, struct ckpt_hdr *h, u32 type,
 
 /* restart.c */
 long kcr_ioctl_restart(struct file *dev, void __user *uarg);
+/* The restored task's function, started by kernel_clone() with arg. */
+int kcr_restart_child(void *arg);
+/*
+ * What kernel_clone() is given as that function. On ppc64 (ELF ABI v2)
+ * it cannot be a module function: ret_from_kernel_thread calls fn at its
+ * local entry point (ppc_function_entry()) with the kernel's TOC in r2,
+ * which a module function does not set up. arch/powerpc.c has an entry
+ * that sets the module's TOC and calls kcr_restart_child().
+ */
+#ifdef CONFIG_PPC64
+int kcr_ppc_restart_child_entry(void *arg);	/* arch/powerpc.c */
+#define KCR_RESTART_CHILD_FN	kcr_ppc_restart_child_entry
+#else
+#define KCR_RESTART_CHILD_FN	kcr_restart_child
+#endif
 /* Restore the object that an OBJREF record just read defines. */
 int restore_obj(struct ckpt_ctx *ctx, u32 objtype, int objref);
 

@@ -407,7 +407,7 @@ static int kcr_restart_arm(struct kcr_restart *r, task_work_func_t func)
 }
 
 /* The new task: restore, wait for the tail's verdict, go. */
-static int kcr_restart_child(void *arg)
+int kcr_restart_child(void *arg)
 {
 	struct kcr_restart *r = arg;
 	struct ckpt_ctx *ctx = r->ctx;
@@ -601,7 +601,7 @@ static long kcr_restart_coordinator(struct ckpt_ctx *ctx,
 	pid_t set_tid = r->pids.vpid;
 	struct kernel_clone_args args = {
 		.exit_signal = SIGCHLD,
-		.fn = kcr_restart_child,
+		.fn = KCR_RESTART_CHILD_FN,
 		.fn_arg = r,
 	};
 	sigset_t block, saved;

@@ -20,13 +20,18 @@
  */
 #include <linux/build_bug.h>
 #include <linux/elf.h>
+#include <linux/err.h>
+#include <linux/mm.h>
 #include <linux/regset.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
 #include <linux/stddef.h>
 #include <linux/string.h>
 
+#include <asm/fpu/api.h>
 #include <asm/ptrace.h>
 #include <asm/setup.h>
+#include <asm/switch_to.h>
 
 #include "../kcr.h"
 #include "arch.h"
@@ -189,20 +194,204 @@ out:
 	return ret;
 }
 
-/* Restart: not written yet. */
+/*
+ * Restart. The image must not need the vector facility when this machine
+ * does not have it (or the kernel does not use it: novx).
+ */
 int kcr_arch_restore_header(struct ckpt_ctx *ctx,
 			    const struct ckpt_hdr_header_arch *h)
 {
-	return ckpt_err(ctx, -EOPNOTSUPP, "CPU restore: not implemented yet");
+	if (h->xstate_size || h->xfeatures)
+		return ckpt_err(ctx, -EINVAL,
+				"s390: arch header: xstate size %u features %#llx",
+				h->xstate_size, h->xfeatures);
+	if (h->cpu_caps & ~(u64)CKPT_S390_CAP_VX)
+		return ckpt_err(ctx, -EINVAL, "s390: arch header: caps %#llx",
+				h->cpu_caps);
+	if ((h->cpu_caps & CKPT_S390_CAP_VX) && !MACHINE_HAS_VX)
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"s390: the image needs the vector facility, which this machine does not have or use");
+	return 0;
+}
+
+/* The instruction lengths of an svc: svc itself, EX and EXRL of it. */
+static bool kcr_s390_valid_ilc(u32 ilc)
+{
+	return ilc == 2 || ilc == 4 || ilc == 6;
+}
+
+/*
+ * The checks of __poke_user() in arch/s390/kernel/ptrace.c for a PSW
+ * that ptrace may set: only the PSW_MASK_USER bits may differ from
+ * PSW_USER_BITS (problem state, DAT on, primary space, interrupts
+ * enabled), no home-space mode; and, as 31-bit tasks are not
+ * checkpointed, 64-bit addressing. The runtime-instrumentation bit is
+ * refused: checkpoint refuses tasks that use it.
+ */
+static int kcr_s390_check_psw(struct ckpt_ctx *ctx,
+			      const struct ckpt_hdr_cpu_s390 *h)
+{
+	u64 mask = h->psw_mask;
+
+	if ((mask ^ PSW_USER_BITS) & ~PSW_MASK_USER)
+		return ckpt_err(ctx, -EINVAL,
+				"s390: PSW mask %#llx is not a user PSW",
+				mask);
+	if ((mask & PSW_MASK_ASC) == PSW_ASC_HOME)
+		return ckpt_err(ctx, -EINVAL,
+				"s390: PSW mask %#llx: home space mode", mask);
+	if ((mask & (PSW_MASK_EA | PSW_MASK_BA)) !=
+	    (PSW_MASK_EA | PSW_MASK_BA))
+		return ckpt_err(ctx, -EINVAL,
+				"s390: PSW mask %#llx: not 64-bit addressing",
+				mask);
+	if (h->psw_addr & 1)
+		return ckpt_err(ctx, -EINVAL, "s390: PSW address %#llx is odd",
+				h->psw_addr);
+	return 0;
+}
+
+static int kcr_s390_check_fp(struct ckpt_ctx *ctx,
+			     const struct ckpt_hdr_cpu_s390 *h)
+{
+	static const u64 zero[2];
+	int i;
+
+	if (test_fp_ctl(h->fpc))
+		return ckpt_err(ctx, -EINVAL,
+				"s390: invalid floating-point control %#x",
+				h->fpc);
+	for (i = 0; i < __NUM_VXRS; i++) {
+		/* Without VX the record has no vector registers. */
+		if (!(h->flags & CKPT_S390_CAP_VX)) {
+			if (memcmp(h->vxrs[i], zero, sizeof(zero)))
+				return ckpt_err(ctx, -EINVAL,
+						"s390: vector register %d without the vector facility",
+						i);
+		} else if (i < __NUM_FPRS && h->vxrs[i][0] != h->fprs[i]) {
+			/* Both copies of the fprs were written. */
+			return ckpt_err(ctx, -EINVAL,
+					"s390: fpr %d differs from vector register %d",
+					i, i);
+		}
+	}
+	return 0;
 }
 
 void *kcr_arch_restore_cpu(struct ckpt_ctx *ctx)
 {
-	return ERR_PTR(ckpt_err(ctx, -EOPNOTSUPP,
-				"CPU restore: not implemented yet"));
+	struct ckpt_hdr_cpu_s390 *h, *state = NULL;
+	u32 ilc = 0;
+	int ret;
+
+	kcr_s390_check_layout();
+
+	h = ckpt_read_obj_type(ctx, sizeof(*h), CKPT_HDR_CPU_S390);
+	if (IS_ERR(h))
+		return h;
+
+	ret = kcr_s390_check_psw(ctx, h);
+	if (ret)
+		goto out;
+	if (h->flags & ~(u32)CKPT_S390_CAP_VX) {
+		ret = ckpt_err(ctx, -EINVAL, "s390: register flags %#x",
+			       h->flags);
+		goto out;
+	}
+	if ((h->flags & CKPT_S390_CAP_VX) && !MACHINE_HAS_VX) {
+		ret = ckpt_err(ctx, -EOPNOTSUPP,
+			       "s390: the task's vector registers need the vector facility");
+		goto out;
+	}
+	ret = kcr_s390_check_fp(ctx, h);
+	if (ret)
+		goto out;
+	/* int_code: the instruction length, then the svc number. */
+	if (h->system_call) {
+		ilc = h->system_call >> 16;
+		if (!kcr_s390_valid_ilc(ilc)) {
+			ret = ckpt_err(ctx, -EINVAL,
+				       "s390: system call %#x: instruction length %u",
+				       h->system_call, ilc);
+			goto out;
+		}
+	}
+	if (h->__pad) {
+		ret = ckpt_err(ctx, -EINVAL, "s390: register padding %#x",
+			       h->__pad);
+		goto out;
+	}
+
+	state = kvmalloc(sizeof(*state), GFP_KERNEL);
+	if (state)
+		memcpy(state, h, sizeof(*state));
+	else
+		ret = ckpt_err(ctx, -ENOMEM, "s390: no memory for registers");
+out:
+	ckpt_hdr_put(ctx, h);
+	return ret ? ERR_PTR(ret) : state;
 }
 
+/*
+ * Load the registers into current, on its way to user mode from a
+ * task_work: arch_do_signal_or_restart() -> get_signal() ran it, after
+ * the ioctl or the fork child's exit wrote gprs[2]. As in sys_sigreturn
+ * (arch/s390/kernel/signal.c: store_sigregs(), restore_sigregs(),
+ * restore_sigregs_ext(), load_sigregs()):
+ *  - save_fpu_regs() stores the live FPU/vector registers into
+ *    thread.fpu and sets CIF_FPU, so the exit to user mode loads
+ *    thread.fpu (load_fpu_regs()): writing thread.fpu then sets them;
+ *  - the access registers are live, thread.acrs only holds them while
+ *    the task is switched out: both are written (restore_access_regs);
+ *  - psw, gprs and orig_gpr2 are pt_regs, which the exit loads whole.
+ * The system call state: arch_do_signal_or_restart() took
+ * thread.system_call from PIF_SYSCALL and int_code before get_signal(),
+ * and decides about a restart (-ERESTART* in gprs[2]) from it after:
+ * it is set here to what checkpoint saw, with int_code and PIF_SYSCALL
+ * to match.
+ */
 int kcr_arch_load_cpu(void *state)
 {
-	return -EOPNOTSUPP;
+	const struct ckpt_hdr_cpu_s390 *h = state;
+	struct pt_regs *regs = task_pt_regs(current);
+	struct fpu *fpu = &current->thread.fpu;
+	int i;
+
+	save_fpu_regs();
+	fpu->fpc = h->fpc;
+	if (MACHINE_HAS_VX) {
+		/* v0-v15 hold the fprs in their leftmost doubleword. */
+		BUILD_BUG_ON(sizeof(fpu->vxrs[0]) != sizeof(h->vxrs[0]));
+		memset(fpu->vxrs, 0, sizeof(fpu->vxrs));
+		if (h->flags & CKPT_S390_CAP_VX)
+			memcpy(fpu->vxrs, h->vxrs, sizeof(fpu->vxrs));
+		else
+			for (i = 0; i < __NUM_FPRS; i++)
+				memcpy(&fpu->vxrs[i], &h->fprs[i],
+				       sizeof(h->fprs[i]));
+	} else {
+		BUILD_BUG_ON(sizeof(fpu->fprs) != sizeof(h->fprs));
+		memcpy(fpu->fprs, h->fprs, sizeof(fpu->fprs));
+	}
+
+	BUILD_BUG_ON(sizeof(current->thread.acrs) != sizeof(h->acrs));
+	memcpy(current->thread.acrs, h->acrs, sizeof(current->thread.acrs));
+	restore_access_regs(current->thread.acrs);
+
+	/* The PER bit and the rest of the mask are the kernel's. */
+	regs->psw.mask = PSW_USER_BITS | (h->psw_mask & PSW_MASK_USER);
+	regs->psw.addr = h->psw_addr;
+	BUILD_BUG_ON(sizeof(regs->gprs) != sizeof(h->gprs));
+	memcpy(regs->gprs, h->gprs, sizeof(regs->gprs));
+	regs->orig_gpr2 = h->orig_gpr2;
+
+	clear_pt_regs_flag(regs, PIF_SYSCALL_RET_SET);
+	if (h->system_call) {
+		regs->int_code = h->system_call;
+		set_pt_regs_flag(regs, PIF_SYSCALL);
+	} else {
+		clear_pt_regs_flag(regs, PIF_SYSCALL);
+	}
+	current->thread.system_call = h->system_call;
+	return 0;
 }
