@@ -9,6 +9,7 @@ pkgs=(
 	make gcc libc6-dev bc flex bison libelf-dev cpio kmod xz-utils
 	qemu-system-x86 qemu-system-misc qemu-system-ppc
 	gcc-s390x-linux-gnu gcc-powerpc64le-linux-gnu
+	libc6-dev-s390x-cross libc6-dev-ppc64el-cross
 	linux-source-6.1
 )
 missing=()
