@@ -208,19 +208,34 @@ func TestRestartCredsUnprivileged(t *testing.T) {
 	requireUnprivRefused(t, dir, "caps", img, "permitted capabilities")
 
 	var c uapi.CkptHdrCred
+	var u uapi.CkptHdrUser
 	plain := selfCheckpoint(t, "rt_creds", "plain")
 	img, err = os.ReadFile(plain.Image)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range []recordEdit{
-		{name: "uid 0", rec: uapi.CKPT_HDR_CRED, off: unsafe.Offsetof(c.Uid), size: 4, msg: "lacks CAP_SETUID"},
-		{name: "euid 0", rec: uapi.CKPT_HDR_CRED, off: unsafe.Offsetof(c.Euid), size: 4, msg: "lacks CAP_SETUID"},
-		{name: "fsgid 0", rec: uapi.CKPT_HDR_CRED, off: unsafe.Offsetof(c.Fsgid), size: 4, msg: "lacks CAP_SETGID"},
-		{name: "securebits", rec: uapi.CKPT_HDR_CRED, off: unsafe.Offsetof(c.Securebits), val: 0x4, size: 4, msg: "lacks CAP_SETPCAP"},
-		{name: "effective", rec: uapi.CKPT_HDR_CRED, off: unsafe.Offsetof(c.Caps) + unsafe.Offsetof(c.Caps.CapPermitted), val: 1 << 21, size: 8, msg: "permitted capabilities"},
+	cred := func(off uintptr, val uint64, size int) recordEdit {
+		return recordEdit{rec: uapi.CKPT_HDR_CRED, off: off, val: val, size: size}
+	}
+	for _, e := range []struct {
+		name  string
+		edits []recordEdit
+		msg   string
+	}{
+		// The real uid and its user_struct, which must agree.
+		{"uid 0", []recordEdit{cred(unsafe.Offsetof(c.Uid), 0, 4),
+			{rec: uapi.CKPT_HDR_USER, off: unsafe.Offsetof(u.Uid), size: 4}}, "lacks CAP_SETUID"},
+		{"euid 0", []recordEdit{cred(unsafe.Offsetof(c.Euid), 0, 4)}, "lacks CAP_SETUID"},
+		{"fsgid 0", []recordEdit{cred(unsafe.Offsetof(c.Fsgid), 0, 4)}, "lacks CAP_SETGID"},
+		{"securebits", []recordEdit{cred(unsafe.Offsetof(c.Securebits), 0x4, 4)}, "lacks CAP_SETPCAP"},
+		{"permitted", []recordEdit{cred(unsafe.Offsetof(c.Caps)+unsafe.Offsetof(c.Caps.CapPermitted), 1<<21, 8)}, "permitted capabilities"},
 	} {
-		requireUnprivRefused(t, dir, strings.ReplaceAll(e.name, " ", "-"), e.apply(t, img), e.msg)
+		bad := img
+		for _, ed := range e.edits {
+			ed.name = e.name
+			bad = ed.apply(t, bad)
+		}
+		requireUnprivRefused(t, dir, strings.ReplaceAll(e.name, " ", "-"), bad, e.msg)
 	}
 }
 

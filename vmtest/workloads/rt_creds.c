@@ -86,7 +86,9 @@ static void open_for_checkpoint(int everyone)
 	rt_open_at(rt_image, O_WRONLY | O_CREAT | O_TRUNC, RT_IMAGE_FD);
 	rt_open_at(rt_path(".ckptlog"), O_WRONLY | O_CREAT | O_TRUNC,
 		   RT_LOG_FD);
-	if (everyone && (fchmod(RT_IMAGE_FD, 0644) ||
+	/* Open at the checkpoint: the restart reopens them. */
+	if (everyone && (fchmod(RT_IMAGE_FD, 0666) ||
+			 fchmod(RT_LOG_FD, 0666) ||
 			 fchmod(RT_REPORT_FD, 0666)))
 		rt_die("fchmod");
 	rt_stdio_null();
