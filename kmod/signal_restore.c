@@ -16,11 +16,11 @@
  *
  * Signals during the restore. The task restores itself from the image,
  * and a pending unblocked signal would interrupt its reads (a pipe or a
- * socket) and could even end it (a fatal default action) before it is
- * whole. So the shared queue is filled while every signal is blocked,
- * the task's own mask is set only when SIGNAL_TASK comes, and
- * TIF_SIGPENDING, which queueing may set, is cleared once the queues are
- * filled, unless a fatal signal is pending for real. restart.c sets it
+ * socket) and could even end it (a fatal default action is taken when
+ * the signal is queued) before it is whole. So both queues are filled
+ * while every signal is blocked, the task's own mask is set after them
+ * (SIGNAL_TASK), and TIF_SIGPENDING, which that may set, is cleared
+ * then, unless a fatal signal is pending for real. restart.c sets it
  * again on the way out, where the restored signals get delivered.
  *
  * Restart blocks. The image holds the time an interrupted sleep had left
@@ -450,7 +450,15 @@ int restore_signal_task(struct ckpt_ctx *ctx)
 	if (ret)
 		goto out;
 
-	ret = kcr_set_blocked(ctx, h->blocked);
+	/*
+	 * The task's queue while every signal is still blocked (see above):
+	 * a signal whose default action ends the task is only queued, and
+	 * does so on the way out like it would have.
+	 */
+	ret = kcr_restore_pending(ctx, false);
+	if (!ret)
+		ret = kcr_set_blocked(ctx, h->blocked);
+	kcr_quiet_sigpending();
 	if (ret)
 		goto out;
 	/*
@@ -460,8 +468,6 @@ int restore_signal_task(struct ckpt_ctx *ctx)
 	 */
 	current->saved_sigmask.sig[0] = h->flags & CKPT_SIGNAL_TASK_SAVED_MASK ?
 					h->saved_sigmask : h->blocked;
-	ret = kcr_restore_pending(ctx, false);
-	kcr_quiet_sigpending();
 out:
 	ckpt_hdr_put(ctx, h);
 	return ret;
