@@ -139,6 +139,9 @@ int restore_obj_sighand(struct ckpt_ctx *ctx, int objref)
 	sa = (struct ckpt_sigaction *)(h + 1);
 	for (i = 0; i < _NSIG && !ret; i++)
 		ret = kcr_check_sigaction(ctx, i + 1, &sa[i]);
+	/* From here on current changes (wherever the image defines us). */
+	if (!ret)
+		ctx->restore_changed = true;
 	for (i = 0; i < _NSIG && !ret; i++) {
 		struct k_sigaction ka;
 		int sig = i + 1;
@@ -367,6 +370,7 @@ int restore_obj_signal(struct ckpt_ctx *ctx, int objref)
 	 * CKPT_SIGNAL_LEADER (a session leader) comes with sessions, and
 	 * group_exit_code with exiting groups: process trees.
 	 */
+	ctx->restore_changed = true;
 
 	ret = kcr_restore_rlimits(ctx, h);
 	if (ret)
@@ -446,6 +450,7 @@ int restore_signal_task(struct ckpt_ctx *ctx)
 			 h->blocked, h->saved_sigmask);
 		goto out;
 	}
+	ctx->restore_changed = true;
 	ret = kcr_restore_sigaltstack(ctx, h);
 	if (ret)
 		goto out;
