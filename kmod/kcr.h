@@ -197,6 +197,11 @@ int checkpoint_fs(struct ckpt_ctx *ctx, struct task_struct *t, int *ref);	/* fil
 int checkpoint_obj_file(struct ckpt_ctx *ctx, struct task_struct *t,
 			struct file *file, const char *desc, int *ref);
 int checkpoint_mm(struct ckpt_ctx *ctx, struct task_struct *t, int *ref);	/* memory.c */
+/* memory.c, also for restart: the mm object, and special mapping names */
+extern const struct ckpt_obj_ops kcr_mm_ops;
+struct vm_area_struct;
+/* "[vdso]", "[vvar]", ... for a special mapping; NULL for others */
+const char *kcr_vma_special_name(struct vm_area_struct *vma);
 int checkpoint_sighand(struct ckpt_ctx *ctx, struct task_struct *t, int *ref);	/* signal.c */
 int checkpoint_signal(struct ckpt_ctx *ctx, struct task_struct *t, int *ref);	/* signal.c */
 int checkpoint_signal_task(struct ckpt_ctx *ctx, struct task_struct *t);	/* signal.c */

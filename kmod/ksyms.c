@@ -54,6 +54,13 @@ int (*kcr_do_prlimit)(struct task_struct *tsk, unsigned int resource,
 		      struct rlimit *new_rlim, struct rlimit *old_rlim);
 int (*kcr_do_setitimer)(int which, struct itimerspec64 *value,
 			struct itimerspec64 *ovalue);
+long (*kcr___do_sys_mremap)(unsigned long addr, unsigned long old_len,
+			    unsigned long new_len, unsigned long flags,
+			    unsigned long new_addr);
+int (*kcr_do_madvise)(struct mm_struct *mm, unsigned long start,
+		      size_t len_in, int behavior);
+int (*kcr_replace_mm_exe_file)(struct mm_struct *mm,
+			       struct file *new_exe_file);
 
 kcr_restart_fn_t kcr_do_no_restart_syscall;
 kcr_restart_fn_t kcr_hrtimer_nanosleep_restart;
@@ -100,6 +107,9 @@ static const struct kcr_ksym kcr_ksyms[] = {
 	KCR_KSYM(send_signal_locked),
 	KCR_KSYM(do_prlimit),
 	KCR_KSYM(do_setitimer),
+	KCR_KSYM(__do_sys_mremap),
+	KCR_KSYM(do_madvise),
+	KCR_KSYM(replace_mm_exe_file),
 };
 
 /* Resolved if present; see "Optional symbols" in ksyms.h. */

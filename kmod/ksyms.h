@@ -31,6 +31,15 @@ extern int (*kcr_sched_setattr)(struct task_struct *p,
 				const struct sched_attr *attr);
 extern void (*kcr___set_task_comm)(struct task_struct *tsk, const char *from,
 				   bool exec);
+/* memory_restore.c: rebuilding the address space */
+extern long (*kcr___do_sys_mremap)(unsigned long addr, unsigned long old_len,
+				   unsigned long new_len, unsigned long flags,
+				   unsigned long new_addr);
+struct mm_struct;
+extern int (*kcr_do_madvise)(struct mm_struct *mm, unsigned long start,
+			     size_t len_in, int behavior);
+extern int (*kcr_replace_mm_exe_file)(struct mm_struct *mm,
+				      struct file *new_exe_file);
 
 /* creds_restore.c: what setresuid() & co do to a new struct cred */
 extern struct user_struct *(*kcr_alloc_uid)(kuid_t uid);

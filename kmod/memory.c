@@ -125,7 +125,7 @@ static void kcr_mm_drop(void *ptr)
 	mmput(ptr);
 }
 
-static const struct ckpt_obj_ops kcr_mm_ops = {
+const struct ckpt_obj_ops kcr_mm_ops = {
 	.objtype = CKPT_OBJ_MM,
 	.grab = kcr_mm_grab,
 	.drop = kcr_mm_drop,
@@ -381,7 +381,7 @@ static int kcr_checkpoint_vma_pages(struct ckpt_ctx *ctx,
 }
 
 /* The name of a special mapping ("[vdso]", "[vvar]", ...), or NULL. */
-static const char *kcr_vma_special_name(struct vm_area_struct *vma)
+const char *kcr_vma_special_name(struct vm_area_struct *vma)
 {
 	if (vma->vm_file || !vma->vm_ops || !vma->vm_ops->name)
 		return NULL;

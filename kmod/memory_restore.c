@@ -1,11 +1,752 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kcr: restart of the address space
- * (not written yet: every function refuses).
+ * kcr: restart of a task's memory, after linux-cr's restore_mm() in
+ * checkpoint/memory.c. Reads what memory.c writes:
+ *
+ *	[the executable's FILE object] OBJREF(MM) MM MM_AUXV
+ *	per VMA: [its file's FILE object] VMA PGARR... PGARR(empty)
+ *
+ * The address space of current is rebuilt in place rather than replaced
+ * by a new mm: creating and switching to a fresh mm is what exec does
+ * with functions that are not available to modules (exec_mmap(),
+ * arch_pick_mmap_layout(), arch_setup_additional_pages()). So:
+ *
+ *  - every mapping but the vDSO and its data pages ([vdso], [vvar]) is
+ *    unmapped;
+ *  - the vDSO pair is moved with mremap() to where the image had it
+ *    (AT_SYSINFO_EHDR of the image's auxv, then the VDSO and VVAR
+ *    records), so that code and pointers into it stay valid; the arch's
+ *    mremap hooks keep mm->context's vDSO address right. The image's vDSO
+ *    pages themselves are not restored: the running kernel's are used,
+ *    which must be of the same size;
+ *  - each VMA is mapped with vm_mmap() at its address (never replacing
+ *    anything: MAP_FIXED_NOREPLACE), and its saved pages are filled by
+ *    reading the image straight into them: get_user_pages() with
+ *    FOLL_FORCE | FOLL_WRITE faults them in (breaking COW for file pages,
+ *    writing through PROT_NONE and read-only protections like ptrace
+ *    does), and one chunk of them is read at once through a vmap();
+ *  - the mm fields, auxv and /proc/PID/exe are set last, with the checks
+ *    of prctl(PR_SET_MM_MAP).
+ *
+ * Every mapping is made by current for itself with the restarter's
+ * credentials (they are committed at the very end of the restart), so
+ * the usual checks of mmap() apply: file permissions, noexec mounts,
+ * mmap_min_addr, RLIMIT_AS, overcommit.
  */
-#include "kcr.h"
+#include <linux/auxvec.h>
+#include <linux/capability.h>
+#include <linux/err.h>
+#include <linux/file.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/mmap_lock.h>
+#include <linux/mount.h>
+#include <linux/sched/coredump.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
 
+#include <asm/cacheflush.h>
+
+#include "kcr.h"
+#include "ksyms.h"
+
+/* A mapping of current that the restart keeps: the vDSO or its data. */
+struct kcr_special {
+	const char *name;
+	unsigned long start;
+	unsigned long end;		/* 0: current has none */
+	bool restored;			/* the image's VMA record was met */
+};
+
+/* The state of one mm's restore. */
+struct kcr_mm_restore {
+	struct ckpt_hdr_mm *hmm;
+	u64 *auxv;			/* hmm->nr_auxv words */
+	struct kcr_special vdso;
+	struct kcr_special vvar;
+	unsigned long prev_end;		/* end of the last VMA restored */
+	/* One PGARR chunk. */
+	u64 *addrs;
+	struct page **pages;
+};
+
+#define KCR_VMA_PROT_FLAGS	(VM_READ | VM_WRITE | VM_EXEC)
+/*
+ * vm_flags that a restored private mapping may have: those of mmap(),
+ * mprotect(), madvise() and of the kernel's own bookkeeping. Anything
+ * else (VM_SHARED, VM_IO, VM_PFNMAP, VM_HUGETLB, VM_LOCKED, ...) is a
+ * mapping that checkpoint does not write or restart cannot make.
+ */
+#define KCR_VMA_OK_FLAGS	(KCR_VMA_PROT_FLAGS | VM_MAYREAD |	\
+				 VM_MAYWRITE | VM_MAYEXEC | VM_GROWSDOWN | \
+				 VM_ACCOUNT | VM_NORESERVE | VM_DONTCOPY | \
+				 VM_DONTDUMP | VM_WIPEONFORK | VM_HUGEPAGE | \
+				 VM_NOHUGEPAGE | VM_MERGEABLE |		\
+				 VM_SOFTDIRTY | VM_SEQ_READ | VM_RAND_READ)
+
+/*
+ * The mm flags (MMF_*) a task may set for itself with prctl() or /proc.
+ * The others are the kernel's bookkeeping (khugepaged, uprobes, the OOM
+ * killer) of the mm that made the image: not restored, and not checked.
+ */
+#define KCR_MMF_RESTORE_MASK	(MMF_DUMPABLE_MASK | MMF_DUMP_FILTER_MASK | \
+				 BIT(MMF_DISABLE_THP))
+
+/*
+ * Unmap every mapping of current but the vDSO pair, and note where that
+ * pair is.
+ */
+static int kcr_mm_clear(struct ckpt_ctx *ctx, struct kcr_mm_restore *r)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	unsigned long *ranges;
+	unsigned int n = 0, max, i;
+	int ret;
+
+	ret = mmap_read_lock_killable(mm);
+	if (ret)
+		return ckpt_err(ctx, ret, "interrupted locking the mm");
+	max = mm->map_count;
+	ranges = kvmalloc_array(max ? max : 1, 2 * sizeof(*ranges),
+				GFP_KERNEL);
+	if (!ranges) {
+		mmap_read_unlock(mm);
+		return ckpt_err(ctx, -ENOMEM, "no memory for %u mappings",
+				max);
+	}
+	{
+		VMA_ITERATOR(vmi, mm, 0);
+
+		for_each_vma(vmi, vma) {
+			const char *name = kcr_vma_special_name(vma);
+			struct kcr_special *s = NULL;
+
+			if (name && !strcmp(name, "[vdso]"))
+				s = &r->vdso;
+			else if (name && !strcmp(name, "[vvar]"))
+				s = &r->vvar;
+			if (s && !s->end) {
+				s->start = vma->vm_start;
+				s->end = vma->vm_end;
+				continue;
+			}
+			if (n == max)
+				break;
+			ranges[2 * n] = vma->vm_start;
+			ranges[2 * n + 1] = vma->vm_end;
+			n++;
+		}
+	}
+	mmap_read_unlock(mm);
+
+	for (i = 0; i < n && !ret; i++)
+		ret = vm_munmap(ranges[2 * i], ranges[2 * i + 1] - ranges[2 * i]);
+	kvfree(ranges);
+	if (ret)
+		return ckpt_err(ctx, ret, "cannot unmap the restarter's memory");
+	return 0;
+}
+
+static long kcr_mremap(unsigned long from, unsigned long len, unsigned long to)
+{
+	return kcr___do_sys_mremap(from, len, len,
+				   MREMAP_MAYMOVE | MREMAP_FIXED, to);
+}
+
+static int kcr_special_move(struct ckpt_ctx *ctx, struct kcr_special *s,
+			    unsigned long to)
+{
+	unsigned long len = s->end - s->start;
+	long ret;
+
+	if (to == s->start)
+		return 0;
+	ret = kcr_mremap(s->start, len, to);
+	if (IS_ERR_VALUE(ret))
+		return ckpt_err(ctx, ret, "cannot move %s from %#lx to %#lx",
+				s->name, s->start, to);
+	s->start = to;
+	s->end = to + len;
+	return 0;
+}
+
+static bool kcr_overlap(unsigned long a, unsigned long alen, unsigned long b,
+			unsigned long blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+/*
+ * Move the vDSO pair rigidly by delta (both ends of the span stay in
+ * user space: checked by the caller). When the new span overlaps the old
+ * one, mremap() cannot move there directly: the pair goes through a
+ * span next to the target that overlaps neither.
+ */
+static int kcr_specials_shift(struct ckpt_ctx *ctx, struct kcr_mm_restore *r,
+			      unsigned long lo, unsigned long hi, long delta)
+{
+	unsigned long span = hi - lo, to = lo + delta, via;
+	struct kcr_special *s[2] = { &r->vvar, &r->vdso };
+	int i, ret;
+
+	if (!delta)
+		return 0;
+	if (kcr_overlap(lo, span, to, span)) {
+		via = delta > 0 ? to + span : to - span;
+		if (via < PAGE_SIZE || via + span > TASK_SIZE || via + span < via)
+			via = delta > 0 ? lo - span : hi;
+		if (via < PAGE_SIZE || via + span > TASK_SIZE ||
+		    kcr_overlap(via, span, lo, span))
+			return ckpt_err(ctx, -ENOMEM,
+					"no room to move the vDSO to %#lx", to);
+		for (i = 0; i < 2; i++)
+			if (s[i]->end) {
+				ret = kcr_special_move(ctx, s[i],
+						       via + (s[i]->start - lo));
+				if (ret)
+					return ret;
+			}
+		lo = via;
+	}
+	for (i = 0; i < 2; i++)
+		if (s[i]->end) {
+			ret = kcr_special_move(ctx, s[i],
+					       to + (s[i]->start - lo));
+			if (ret)
+				return ret;
+		}
+	return 0;
+}
+
+/*
+ * Put the vDSO pair where the image's auxv says the vDSO was
+ * (AT_SYSINFO_EHDR), keeping their relative places, which this kernel
+ * chose like the one that made the image if it is the same kernel. The
+ * VMA records check the result.
+ */
+static int kcr_specials_place(struct ckpt_ctx *ctx, struct kcr_mm_restore *r)
+{
+	unsigned long ehdr = 0, lo, hi;
+	unsigned int i;
+
+	for (i = 0; i + 1 < r->hmm->nr_auxv; i += 2)
+		if (r->auxv[i] == AT_SYSINFO_EHDR)
+			ehdr = r->auxv[i + 1];
+	if (!ehdr || !r->vdso.end)
+		return 0;
+	lo = r->vdso.start;
+	hi = r->vdso.end;
+	if (r->vvar.end) {
+		lo = min(lo, r->vvar.start);
+		hi = max(hi, r->vvar.end);
+	}
+	if (!PAGE_ALIGNED(ehdr) || ehdr < r->vdso.start - lo ||
+	    ehdr - (r->vdso.start - lo) < PAGE_SIZE ||
+	    ehdr - (r->vdso.start - lo) > TASK_SIZE - (hi - lo))
+		return ckpt_err(ctx, -EINVAL, "vDSO address %#lx in the auxv",
+				ehdr);
+	return kcr_specials_shift(ctx, r, lo, hi,
+				  (long)(ehdr - r->vdso.start));
+}
+
+/* A VDSO or VVAR record: this kernel's mapping goes exactly there. */
+static int kcr_restore_special(struct ckpt_ctx *ctx, struct kcr_special *s,
+			       const struct ckpt_hdr_vma *hv)
+{
+	if (s->restored)
+		return ckpt_err(ctx, -EINVAL, "a second %s mapping", s->name);
+	if (!s->end)
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"the image has a %s mapping and this kernel gives none",
+				s->name);
+	if (hv->vm_end - hv->vm_start != s->end - s->start)
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"%s of %llu bytes in the image, %lu here: made by another kernel",
+				s->name, hv->vm_end - hv->vm_start,
+				s->end - s->start);
+	s->restored = true;
+	return kcr_special_move(ctx, s, hv->vm_start);
+}
+
+/* vm_flags bits that mmap() does not set and madvise() can. */
+static const struct {
+	unsigned long flag;
+	int advice;
+} kcr_vma_advice[] = {
+	{ VM_DONTCOPY, MADV_DONTFORK },
+	{ VM_DONTDUMP, MADV_DONTDUMP },
+	{ VM_WIPEONFORK, MADV_WIPEONFORK },
+	{ VM_HUGEPAGE, MADV_HUGEPAGE },
+	{ VM_NOHUGEPAGE, MADV_NOHUGEPAGE },
+	{ VM_SEQ_READ, MADV_SEQUENTIAL },
+	{ VM_RAND_READ, MADV_RANDOM },
+};
+
+static int kcr_check_vma(struct ckpt_ctx *ctx, struct kcr_mm_restore *r,
+			 const struct ckpt_hdr_vma *hv)
+{
+	const char *why = NULL;
+
+	if (hv->vm_start >= hv->vm_end || !PAGE_ALIGNED(hv->vm_start) ||
+	    !PAGE_ALIGNED(hv->vm_end) || hv->vm_end > TASK_SIZE)
+		why = "bad bounds";
+	else if (hv->vm_start < r->prev_end)
+		why = "overlaps or precedes the mapping before it";
+	else if (hv->vma_type != CKPT_VMA_VDSO &&
+		 hv->vma_type != CKPT_VMA_VVAR &&
+		 (hv->vm_flags & ~KCR_VMA_OK_FLAGS))
+		/* The kernel's own flags of the vDSO pair are not asked for. */
+		why = "vm_flags not restorable";
+	else if (hv->vm_pgoff > (ULONG_MAX >> PAGE_SHIFT) -
+		 ((hv->vm_end - hv->vm_start) >> PAGE_SHIFT))
+		why = "bad file offset";
+	else if (hv->shm_ref || hv->ipc_id != -1)
+		why = "shared memory reference on a private mapping";
+	else if ((hv->vma_type == CKPT_VMA_FILE) != (hv->file_ref != 0))
+		why = "file reference does not match the type";
+	if (why)
+		return ckpt_err(ctx, -EINVAL,
+				"mapping %#llx-%#llx (type %u, vm_flags %#llx): %s",
+				hv->vm_start, hv->vm_end, hv->vma_type,
+				hv->vm_flags, why);
+	return 0;
+}
+
+/* Map one private anonymous or file VMA at its place. */
+static int kcr_map_vma(struct ckpt_ctx *ctx, const struct ckpt_hdr_vma *hv)
+{
+	unsigned long len = hv->vm_end - hv->vm_start, addr;
+	unsigned long flags = MAP_PRIVATE | MAP_FIXED_NOREPLACE;
+	unsigned long prot = 0;
+	struct file *file = NULL;
+	unsigned int i;
+	int ret;
+
+	if (hv->vm_flags & VM_READ)
+		prot |= PROT_READ;
+	if (hv->vm_flags & VM_WRITE)
+		prot |= PROT_WRITE;
+	if (hv->vm_flags & VM_EXEC)
+		prot |= PROT_EXEC;
+	if (hv->vm_flags & VM_NORESERVE)
+		flags |= MAP_NORESERVE;
+
+	if (hv->vma_type == CKPT_VMA_FILE) {
+		file = ckpt_obj_fetch(ctx, hv->file_ref, CKPT_OBJ_FILE);
+		if (IS_ERR(file))
+			return PTR_ERR(file);
+		if (hv->vm_flags & VM_GROWSDOWN)
+			return ckpt_err(ctx, -EINVAL,
+					"file mapping %#llx-%#llx grows down",
+					hv->vm_start, hv->vm_end);
+	} else {
+		flags |= MAP_ANONYMOUS;
+		if (hv->vm_flags & VM_GROWSDOWN)
+			flags |= MAP_GROWSDOWN;
+	}
+
+	addr = vm_mmap(file, hv->vm_start, len, prot, flags,
+		       file ? hv->vm_pgoff << PAGE_SHIFT : 0);
+	if (IS_ERR_VALUE(addr))
+		return ckpt_err(ctx, (long)addr,
+				"cannot map %#llx-%#llx (prot %#lx)",
+				hv->vm_start, hv->vm_end, prot);
+	if (addr != hv->vm_start) {
+		vm_munmap(addr, len);
+		return ckpt_err(ctx, -EEXIST, "mapping %#llx-%#llx moved",
+				hv->vm_start, hv->vm_end);
+	}
+
+	for (i = 0; i < ARRAY_SIZE(kcr_vma_advice); i++) {
+		if (!(hv->vm_flags & kcr_vma_advice[i].flag))
+			continue;
+		ret = kcr_do_madvise(current->mm, addr, len,
+				     kcr_vma_advice[i].advice);
+		if (ret)
+			return ckpt_err(ctx, ret,
+					"madvise(%d) of %#llx-%#llx failed",
+					kcr_vma_advice[i].advice,
+					hv->vm_start, hv->vm_end);
+	}
+	return 0;
+}
+
+/*
+ * Fault in the nr pages at addrs (each run of consecutive addresses in
+ * one call) for writing, and read their contents from the image.
+ */
+static int kcr_fill_pages(struct ckpt_ctx *ctx, struct kcr_mm_restore *r,
+			  unsigned int nr, bool exec)
+{
+	const unsigned int gup_flags = FOLL_WRITE | FOLL_FORCE;
+	unsigned int got = 0, i;
+	void *vaddr;
+	int ret = 0;
+
+	while (got < nr) {
+		unsigned int run = 1;
+		long n;
+
+		while (got + run < nr &&
+		       r->addrs[got + run] == r->addrs[got] + run * PAGE_SIZE)
+			run++;
+		n = get_user_pages_unlocked(r->addrs[got], run,
+					    r->pages + got, gup_flags);
+		if (n <= 0) {
+			ret = ckpt_err(ctx, n ? n : -EFAULT,
+				       "cannot fault in page %#llx",
+				       r->addrs[got]);
+			goto out;
+		}
+		got += n;
+	}
+
+	/* One read for the whole chunk when it can be mapped at once. */
+	vaddr = vmap(r->pages, nr, VM_MAP, PAGE_KERNEL);
+	if (vaddr) {
+		ret = ckpt_read(ctx, vaddr, (size_t)nr * PAGE_SIZE);
+		if (!ret && exec)
+			flush_icache_range((unsigned long)vaddr,
+					   (unsigned long)vaddr + nr * PAGE_SIZE);
+		vunmap(vaddr);
+	} else {
+		for (i = 0; i < nr && !ret; i++) {
+			vaddr = kmap_local_page(r->pages[i]);
+			ret = ckpt_read(ctx, vaddr, PAGE_SIZE);
+			if (!ret && exec)
+				flush_icache_range((unsigned long)vaddr,
+						   (unsigned long)vaddr +
+						   PAGE_SIZE);
+			kunmap_local(vaddr);
+		}
+	}
+out:
+	for (i = 0; i < got; i++) {
+		flush_dcache_page(r->pages[i]);
+		set_page_dirty_lock(r->pages[i]);
+		put_page(r->pages[i]);
+	}
+	return ret;
+}
+
+/* The PGARR records of one VMA, up to the empty one that ends them. */
+static int kcr_restore_vma_pages(struct ckpt_ctx *ctx,
+				 struct kcr_mm_restore *r,
+				 const struct ckpt_hdr_vma *hv, bool has_pages)
+{
+	unsigned long next = hv->vm_start;
+	const size_t max = sizeof(struct ckpt_hdr_pgarr) +
+		(size_t)CKPT_PGARR_MAX_PAGES * (sizeof(u64) + PAGE_SIZE);
+
+	for (;;) {
+		struct ckpt_hdr_pgarr pa;
+		unsigned int i;
+		int ret;
+
+		ret = ckpt_read_hdr_type(ctx, &pa.h, CKPT_HDR_PGARR,
+					 sizeof(pa), max);
+		if (!ret)
+			ret = ckpt_read(ctx, &pa.nr_pages,
+					sizeof(pa) - sizeof(pa.h));
+		if (ret)
+			return ret;
+		if (pa.nr_pages > CKPT_PGARR_MAX_PAGES || pa.__pad ||
+		    pa.h.len != sizeof(pa) + (size_t)pa.nr_pages *
+		    (sizeof(u64) + PAGE_SIZE))
+			return ckpt_err(ctx, -EINVAL,
+					"page chunk of %u pages, %u bytes",
+					pa.nr_pages, pa.h.len);
+		if (!pa.nr_pages)
+			return 0;
+		if (!has_pages)
+			return ckpt_err(ctx, -EINVAL,
+					"pages for mapping %#llx-%#llx, which has none",
+					hv->vm_start, hv->vm_end);
+
+		ret = ckpt_read(ctx, r->addrs, pa.nr_pages * sizeof(u64));
+		if (ret)
+			return ret;
+		for (i = 0; i < pa.nr_pages; i++) {
+			u64 a = r->addrs[i];
+
+			if (!PAGE_ALIGNED(a) || a < next || a >= hv->vm_end)
+				return ckpt_err(ctx, -EINVAL,
+						"page %#llx: not in order in mapping %#llx-%#llx",
+						a, hv->vm_start, hv->vm_end);
+			next = a + PAGE_SIZE;
+		}
+		ret = kcr_fill_pages(ctx, r, pa.nr_pages,
+				     hv->vm_flags & VM_EXEC);
+		if (ret)
+			return ret;
+	}
+}
+
+/* One VMA record and its pages. */
+static int kcr_restore_vma(struct ckpt_ctx *ctx, struct kcr_mm_restore *r)
+{
+	struct ckpt_hdr_vma *hv;
+	bool has_pages = false;
+	int ret;
+
+	hv = ckpt_read_obj_type(ctx, sizeof(*hv), CKPT_HDR_VMA);
+	if (IS_ERR(hv))
+		return PTR_ERR(hv);
+	ret = kcr_check_vma(ctx, r, hv);
+	if (ret)
+		goto out;
+
+	switch (hv->vma_type) {
+	case CKPT_VMA_ANON:
+	case CKPT_VMA_STACK:
+	case CKPT_VMA_HEAP:
+	case CKPT_VMA_FILE:
+		ret = kcr_map_vma(ctx, hv);
+		has_pages = true;
+		break;
+	case CKPT_VMA_VDSO:
+		ret = kcr_restore_special(ctx, &r->vdso, hv);
+		break;
+	case CKPT_VMA_VVAR:
+		ret = kcr_restore_special(ctx, &r->vvar, hv);
+		break;
+	case CKPT_VMA_ANON_SHARED:
+	case CKPT_VMA_FILE_SHARED:
+	case CKPT_VMA_SHMEM:
+	case CKPT_VMA_SYSVIPC_SHM:
+		ret = ckpt_err(ctx, -EOPNOTSUPP,
+			       "mapping %#llx-%#llx: shared memory is not supported yet",
+			       hv->vm_start, hv->vm_end);
+		break;
+	default:
+		ret = ckpt_err(ctx, -EINVAL,
+			       "mapping %#llx-%#llx: unknown type %u",
+			       hv->vm_start, hv->vm_end, hv->vma_type);
+	}
+	if (!ret)
+		ret = kcr_restore_vma_pages(ctx, r, hv, has_pages);
+	r->prev_end = hv->vm_end;
+out:
+	ckpt_hdr_put(ctx, hv);
+	return ret;
+}
+
+static int kcr_check_mm(struct ckpt_ctx *ctx, const struct ckpt_hdr_mm *h)
+{
+	const u64 addrs[] = {
+		h->start_code, h->end_code, h->start_data, h->end_data,
+		h->start_brk, h->brk, h->start_stack, h->arg_start,
+		h->arg_end, h->env_start, h->env_end,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(addrs); i++)
+		if (addrs[i] >= TASK_SIZE)
+			goto bad;
+	/* The orders prctl(PR_SET_MM_MAP) requires. */
+	if (h->start_code > h->end_code || h->start_data > h->end_data ||
+	    h->start_brk > h->brk || h->arg_start > h->arg_end ||
+	    h->env_start > h->env_end)
+		goto bad;
+	if (check_data_rlimit(rlimit(RLIMIT_DATA), h->brk, h->start_brk,
+			      h->end_data, h->start_data))
+		return ckpt_err(ctx, -EINVAL,
+				"heap of %llu bytes over RLIMIT_DATA",
+				h->brk - h->start_brk);
+	if (h->nr_auxv < 2 || h->nr_auxv % 2 || h->nr_auxv > AT_VECTOR_SIZE ||
+	    h->__pad)
+		return ckpt_err(ctx, -EINVAL, "auxv of %u words", h->nr_auxv);
+	if ((h->flags & MMF_DUMPABLE_MASK) > SUID_DUMP_USER)
+		return ckpt_err(ctx, -EPERM,
+				"dumpable %llu: only root-dumpable tasks get that",
+				h->flags & MMF_DUMPABLE_MASK);
+	if (h->def_flags & ~(u64)VM_NOHUGEPAGE)
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"mm def_flags %#llx (mlockall?) not supported",
+				h->def_flags);
+	if (!h->exe_ref)
+		return ckpt_err(ctx, -EINVAL, "the image has no executable");
+	return 0;
+bad:
+	return ckpt_err(ctx, -EINVAL,
+			"mm bounds: code %#llx-%#llx data %#llx-%#llx brk %#llx-%#llx stack %#llx args %#llx-%#llx env %#llx-%#llx",
+			h->start_code, h->end_code, h->start_data, h->end_data,
+			h->start_brk, h->brk, h->start_stack, h->arg_start,
+			h->arg_end, h->env_start, h->env_end);
+}
+
+/*
+ * /proc/PID/exe: the checks of prctl(PR_SET_MM_MAP) with an exe_fd,
+ * since it lets a process pass for any program.
+ */
+static int kcr_restore_exe_check(struct ckpt_ctx *ctx, struct file *exe)
+{
+	int ret;
+
+	if (!checkpoint_restore_ns_capable(current_user_ns()))
+		return ckpt_err(ctx, -EPERM,
+				"setting the executable needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN");
+	/* path_noexec(), which is not exported. */
+	if (!S_ISREG(file_inode(exe)->i_mode) ||
+	    (exe->f_path.mnt->mnt_flags & MNT_NOEXEC) ||
+	    (exe->f_path.mnt->mnt_sb->s_iflags & SB_I_NOEXEC))
+		return ckpt_err(ctx, -EACCES,
+				"executable %pD is not a regular file on an exec mount",
+				exe);
+	ret = file_permission(exe, MAY_EXEC);
+	if (ret)
+		return ckpt_err(ctx, ret, "executable %pD: no exec permission",
+				exe);
+	return 0;
+}
+
+static int kcr_restore_exe(struct ckpt_ctx *ctx, struct file *exe)
+{
+	int ret;
+
+	ret = kcr_replace_mm_exe_file(current->mm, exe);
+	if (ret)
+		return ckpt_err(ctx, ret, "cannot set the executable to %pD",
+				exe);
+	return 0;
+}
+
+/* The MM record's fields and the auxv, once the mappings are there. */
+static void kcr_apply_mm(struct kcr_mm_restore *r)
+{
+	const struct ckpt_hdr_mm *h = r->hmm;
+	struct mm_struct *mm = current->mm;
+	unsigned long flags;
+
+	mmap_write_lock(mm);
+	mm->start_code = h->start_code;
+	mm->end_code = h->end_code;
+	mm->start_data = h->start_data;
+	mm->end_data = h->end_data;
+	mm->start_brk = h->start_brk;
+	mm->brk = h->brk;
+	mm->start_stack = h->start_stack;
+	mm->def_flags = h->def_flags;
+	spin_lock(&mm->arg_lock);
+	mm->arg_start = h->arg_start;
+	mm->arg_end = h->arg_end;
+	mm->env_start = h->env_start;
+	mm->env_end = h->env_end;
+	spin_unlock(&mm->arg_lock);
+	mmap_write_unlock(mm);
+
+	/* As prctl(PR_SET_MM_AUXV): the rest of saved_auxv is AT_NULL. */
+	task_lock(current);
+	memset(mm->saved_auxv, 0, sizeof(mm->saved_auxv));
+	memcpy(mm->saved_auxv, r->auxv, h->nr_auxv * sizeof(u64));
+	task_unlock(current);
+
+	/* Other bits of mm->flags belong to the kernel: keep them. */
+	do {
+		flags = READ_ONCE(mm->flags);
+	} while (cmpxchg(&mm->flags, flags,
+			 (flags & ~KCR_MMF_RESTORE_MASK) |
+			 (h->flags & KCR_MMF_RESTORE_MASK)) != flags);
+}
+
+static void kcr_mm_restore_free(struct ckpt_ctx *ctx,
+				struct kcr_mm_restore *r)
+{
+	kvfree(r->addrs);
+	kvfree(r->pages);
+	if (r->auxv)
+		ckpt_hdr_put(ctx, (struct ckpt_hdr *)r->auxv - 1);
+	if (r->hmm)
+		ckpt_hdr_put(ctx, r->hmm);
+}
+
+/* Read the MM and MM_AUXV records and check them. */
+static int kcr_read_mm(struct ckpt_ctx *ctx, struct kcr_mm_restore *r,
+		       struct file **exe)
+{
+	struct ckpt_hdr *h;
+	size_t payload;
+	int ret;
+
+	r->hmm = ckpt_read_obj_type(ctx, sizeof(*r->hmm), CKPT_HDR_MM);
+	if (IS_ERR(r->hmm)) {
+		ret = PTR_ERR(r->hmm);
+		r->hmm = NULL;
+		return ret;
+	}
+	ret = kcr_check_mm(ctx, r->hmm);
+	if (ret)
+		return ret;
+	*exe = ckpt_obj_fetch(ctx, r->hmm->exe_ref, CKPT_OBJ_FILE);
+	if (IS_ERR(*exe))
+		return PTR_ERR(*exe);
+
+	h = ckpt_read_obj_payload(ctx, sizeof(*h), CKPT_HDR_MM_AUXV,
+				  AT_VECTOR_SIZE * sizeof(u64), &payload);
+	if (IS_ERR(h))
+		return PTR_ERR(h);
+	r->auxv = (u64 *)(h + 1);
+	if (payload != r->hmm->nr_auxv * sizeof(u64) ||
+	    r->auxv[r->hmm->nr_auxv - 2] != AT_NULL)
+		return ckpt_err(ctx, -EINVAL,
+				"auxv of %zu bytes for %u words, not ending with AT_NULL",
+				payload, r->hmm->nr_auxv);
+
+	r->addrs = kvmalloc_array(CKPT_PGARR_MAX_PAGES, sizeof(*r->addrs),
+				  GFP_KERNEL);
+	r->pages = kvmalloc_array(CKPT_PGARR_MAX_PAGES, sizeof(*r->pages),
+				  GFP_KERNEL);
+	if (!r->addrs || !r->pages)
+		return ckpt_err(ctx, -ENOMEM, "no memory for a page chunk");
+	return 0;
+}
+
+/*
+ * The mm is current's own (restart.c checks that RESTART_TASKSELF does
+ * not share it; the coordinator's child has a copy): it is rebuilt in
+ * place, and the same object serves any later reference.
+ */
 int restore_obj_mm(struct ckpt_ctx *ctx, int objref)
 {
-	return ckpt_err(ctx, -EOPNOTSUPP, "%s: not implemented yet", __func__);
+	struct kcr_mm_restore r = {
+		.vdso = { .name = "[vdso]" },
+		.vvar = { .name = "[vvar]" },
+	};
+	struct file *exe = NULL;
+	unsigned int i;
+	int ret;
+
+	if (!current->mm)
+		return ckpt_err(ctx, -EINVAL, "the task has no memory");
+	ret = kcr_read_mm(ctx, &r, &exe);
+	if (!ret)
+		ret = kcr_restore_exe_check(ctx, exe);
+	if (!ret)
+		ret = kcr_mm_clear(ctx, &r);
+	if (!ret)
+		ret = kcr_restore_exe(ctx, exe);
+	if (!ret)
+		ret = kcr_specials_place(ctx, &r);
+	for (i = 0; !ret && i < r.hmm->nr_vmas; i++)
+		ret = kcr_restore_vma(ctx, &r);
+	if (ret)
+		goto out;
+
+	/* This kernel's vDSO where the image had none: unmap it. */
+	if (r.vdso.end && !r.vdso.restored)
+		ret = vm_munmap(r.vdso.start, r.vdso.end - r.vdso.start);
+	if (!ret && r.vvar.end && !r.vvar.restored)
+		ret = vm_munmap(r.vvar.start, r.vvar.end - r.vvar.start);
+	if (ret) {
+		ckpt_err(ctx, ret, "cannot unmap the vDSO");
+		goto out;
+	}
+	kcr_apply_mm(&r);
+	ret = ckpt_obj_insert(ctx, current->mm, objref, &kcr_mm_ops);
+out:
+	kcr_mm_restore_free(ctx, &r);
+	return ret;
 }
