@@ -5,7 +5,6 @@ package guest
 import (
 	"bufio"
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"os"
 	"os/exec"
@@ -32,14 +31,6 @@ func unprivAllowed(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.WriteFile(unprivKnob, []byte("0"), 0) })
-}
-
-// imageOrder is the byte order of an image (its magic tells).
-func imageOrder(img []byte) binary.ByteOrder {
-	if img[8] == 0 && img[9] == 0xfe {
-		return binary.BigEndian
-	}
-	return binary.LittleEndian
 }
 
 // recordOf is the first record of type typ in img.
