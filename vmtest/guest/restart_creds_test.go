@@ -132,16 +132,17 @@ func tasksOf(uid string) []string {
 	return pids
 }
 
-// unprivRestart runs `kcr restart --no-pids` as uid and gid 1000 on the
-// image img (a file that user may read) and returns its exit status (0
-// when it succeeded), its output and the module's messages.
-func unprivRestart(t *testing.T, dir, img string) (int, string, string) {
+// unprivRestart runs `kcr restart --no-pids` as uid and gid 1000, with
+// the ambient capabilities caps, on the image img (a file that user may
+// read) and returns its exit status (0 when it succeeded), its output
+// and the module's messages.
+func unprivRestart(t *testing.T, dir, img string, caps ...uintptr) (int, string, string) {
 	t.Helper()
 	logPath := filepath.Join(dir, "restart.log")
 	_ = os.Remove(logPath)
 	cmd := exec.Command(filepath.Join(dir, "kcr"), "restart", "--no-pids", "-i", img, "--log", logPath)
 	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 1000, Gid: 1000}}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 1000, Gid: 1000}, AmbientCaps: caps}
 	out, err := cmd.CombinedOutput()
 	log, _ := os.ReadFile(logPath)
 	code := 0
@@ -231,7 +232,9 @@ func TestRestartCredsUnprivileged(t *testing.T) {
 }
 
 // User 1000 restarts a process of its own (uid and gid 1000, no
-// capabilities).
+// capabilities). Setting the executable of the restored mm needs
+// CAP_CHECKPOINT_RESTORE (as prctl(PR_SET_MM_MAP) does), which the
+// restarter has as its only capability.
 func TestRestartCredsUnprivilegedOwn(t *testing.T) {
 	unprivAllowed(t)
 	dir := unprivDir(t)
@@ -241,7 +244,8 @@ func TestRestartCredsUnprivilegedOwn(t *testing.T) {
 		rep, _ := os.ReadFile(img + ".report")
 		t.Fatalf("rt_creds plain: %v\n%s\nreport:\n%s", err, out, rep)
 	}
-	code, out, log := unprivRestart(t, dir, img)
+	const capCheckpointRestore = 40
+	code, out, log := unprivRestart(t, dir, img, capCheckpointRestore)
 	if code != 0 || !strings.Contains(out, "exited with status 0") {
 		rep, _ := os.ReadFile(img + ".report")
 		t.Fatalf("uid 1000 restart of its own process exited %d\n%s\nlog %q\nreport:\n%s", code, out, log, rep)
