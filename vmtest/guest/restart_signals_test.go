@@ -3,6 +3,7 @@
 package guest
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,7 +23,39 @@ import (
 // Handlers, masks, pending signals with their siginfo, the alternate
 // stack, resource limits and interval timers, checked by rt_signals.
 func TestRestartSignals(t *testing.T) {
-	selfRoundTrip(t, "rt_signals")
+	d := device(t)
+	rt := selfCheckpoint(t, "rt_signals")
+	if img, err := os.ReadFile(rt.Image); err == nil {
+		t.Logf("pending signals in the image: %s", pendingOf(t, img))
+	}
+	if err := restartImage(t, d, rt); err != nil {
+		t.Fatalf("restart of rt_signals: %v\n%s", err, rt.Log)
+	}
+	rt.wait(t, false)
+	rt.RequirePass(t)
+}
+
+// pendingOf describes the SIGPENDING records of an image: per record,
+// shared or not, and each queued signal with its si_code.
+func pendingOf(t *testing.T, img []byte) string {
+	var hp uapi.CkptHdrSigpending
+	var si uapi.CkptSiginfo
+	order := imageOrder(img)
+	var b strings.Builder
+	for _, r := range imageRecords(t, img) {
+		if r.Type != uapi.CKPT_HDR_SIGPENDING {
+			continue
+		}
+		rec := img[r.Offset : r.Offset+int64(r.Len)]
+		fmt.Fprintf(&b, "[shared %d set %#x:", order.Uint32(rec[unsafe.Offsetof(hp.Shared):]),
+			order.Uint64(rec[unsafe.Offsetof(hp.Signal):]))
+		for p := unsafe.Sizeof(hp); p+unsafe.Sizeof(si) <= uintptr(len(rec)); p += unsafe.Sizeof(si) {
+			fmt.Fprintf(&b, " %d/%d", int32(order.Uint32(rec[p+unsafe.Offsetof(si.SiSigno):])),
+				int32(order.Uint32(rec[p+unsafe.Offsetof(si.SiCode):])))
+		}
+		b.WriteString("]")
+	}
+	return b.String()
 }
 
 // nanosleepNr is the number of nanosleep(2) on the guest's arch.

@@ -4,7 +4,7 @@
  *
  * rt_signals IMAGE: a self checkpoint with handlers (SA_SIGINFO,
  * SA_RESTART, SA_ONSTACK, SA_NODEFER, SA_RESETHAND, masks, SIG_IGN), a
- * blocked mask, pending signals (SIGUSR1 raised to the thread, SIGINT
+ * blocked mask, pending signals (SIGUSR1 sent to the thread with tgkill(), SIGINT
  * to the process, two SIGRTMIN+3 queued to the process and one
  * SIGRTMIN+4 to the thread, with their sigqueue values), an alternate
  * signal stack, resource limits (RLIMIT_NOFILE soft and RLIMIT_CORE
@@ -219,8 +219,11 @@ int main(int argc, char **argv)
 	sigaddset(&blocked, SIGRTMIN + 7);
 	if (sigprocmask(SIG_SETMASK, &blocked, NULL))
 		rt_die("sigprocmask");
-	if (raise(SIGUSR1) || kill(getpid(), SIGINT))
-		rt_die("raise");
+	/* tgkill() to ourselves is SI_TKILL (raise() is SI_USER in glibc) */
+	if (syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid),
+		    SIGUSR1) ||
+	    kill(getpid(), SIGINT))
+		rt_die("tgkill");
 	queue(rt3, 111, 0);
 	queue(rt3, 222, 0);
 	queue(rt4, 333, 1);
