@@ -4,9 +4,9 @@
  *
  * rt_signals IMAGE: a self checkpoint with handlers (SA_SIGINFO,
  * SA_RESTART, SA_ONSTACK, SA_NODEFER, SA_RESETHAND, masks, SIG_IGN), a
- * blocked mask, pending signals (SIGUSR1 sent to the thread with tgkill(), SIGINT
- * to the process, two SIGRTMIN+3 queued to the process and one
- * SIGRTMIN+4 to the thread, with their sigqueue values), an alternate
+ * blocked mask, pending signals (SIGUSR1 sent to the thread with
+ * tgkill(), SIGINT to the process, two SIGRTMIN+3 queued to the process
+ * and one SIGRTMIN+4 to the thread, with their sigqueue values), an alternate
  * signal stack, resource limits (RLIMIT_NOFILE soft and RLIMIT_CORE
  * lowered) and the three interval timers. After the restart every one is
  * checked, the pending signals taken with their siginfo in queue order,
@@ -142,7 +142,8 @@ static void take(int sig, int code, int val)
 	sigemptyset(&set);
 	sigaddset(&set, sig);
 	memset(&si, 0, sizeof(si));
-	got = sigtimedwait(&set, &si, &zero);
+	/* Not glibc's sigtimedwait(), which turns SI_TKILL into SI_USER. */
+	got = syscall(SYS_rt_sigtimedwait, &set, &si, &zero, _NSIG / 8);
 	RT_CHECK(got == sig, "signal %d not pending: %d (%s)", sig, got,
 		 strerror(errno));
 	if (got != sig)
@@ -219,7 +220,7 @@ int main(int argc, char **argv)
 	sigaddset(&blocked, SIGRTMIN + 7);
 	if (sigprocmask(SIG_SETMASK, &blocked, NULL))
 		rt_die("sigprocmask");
-	/* tgkill() to ourselves is SI_TKILL (raise() is SI_USER in glibc) */
+	/* SI_TKILL */
 	if (syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid),
 		    SIGUSR1) ||
 	    kill(getpid(), SIGINT))
