@@ -157,10 +157,11 @@ func TestRestartSignalsCorrupt(t *testing.T) {
 	var th uapi.CkptHdrThread
 	action := func(sig int) uintptr { return unsafe.Sizeof(sh) + uintptr(sig-1)*unsafe.Sizeof(sa) }
 	const nofile = 7 // RLIMIT_NOFILE on every arch
+	// Addresses beyond every arch's user space (s390x has 2^64 - 4 KiB).
 	tryEdits(t, img, []recordEdit{
 		{"handler flags", uapi.CKPT_HDR_SIGHAND, action(int(syscall.SIGUSR1)) + unsafe.Offsetof(sa.SaFlags), 1 << 40, 8, syscall.EINVAL, "handler flags"},
 		{"SIGKILL handler", uapi.CKPT_HDR_SIGHAND, action(int(syscall.SIGKILL)) + unsafe.Offsetof(sa.SaHandler), 0x1000, 8, syscall.EINVAL, "cannot be changed"},
-		{"handler address", uapi.CKPT_HDR_SIGHAND, action(int(syscall.SIGUSR2)) + unsafe.Offsetof(sa.SaHandler), 1 << 63, 8, syscall.EINVAL, "handler"},
+		{"handler address", uapi.CKPT_HDR_SIGHAND, action(int(syscall.SIGUSR2)) + unsafe.Offsetof(sa.SaHandler), ^uint64(0) - 8, 8, syscall.EINVAL, "handler"},
 		{"number of handlers", uapi.CKPT_HDR_SIGHAND, unsafe.Offsetof(sh.NrSigactions), 65, 4, syscall.EINVAL, "actions"},
 		{"rlimit cur above max", uapi.CKPT_HDR_SIGNAL, unsafe.Offsetof(sg.Rlim) + nofile*unsafe.Sizeof(rl) + unsafe.Offsetof(rl.RlimCur), 1 << 62, 8, syscall.EINVAL, "above hard"},
 		{"itimer value", uapi.CKPT_HDR_SIGNAL, unsafe.Offsetof(sg.ItReal) + unsafe.Offsetof(sg.ItReal.Value), 1 << 63, 8, syscall.EINVAL, "interval timer"},
