@@ -32,6 +32,28 @@ int (*kcr_kernel_wait)(pid_t pid, int *stat);
 int (*kcr_sched_setattr)(struct task_struct *p, const struct sched_attr *attr);
 void (*kcr___set_task_comm)(struct task_struct *tsk, const char *from,
 			    bool exec);
+struct user_struct *(*kcr_alloc_uid)(kuid_t uid);
+/* Exported only by later 6.1 updates. */
+void (*kcr_free_uid)(struct user_struct *up);
+int (*kcr_set_cred_ucounts)(struct cred *new);
+int (*kcr_security_task_fix_setuid)(struct cred *new, const struct cred *old,
+				    int flags);
+int (*kcr_security_task_fix_setgid)(struct cred *new, const struct cred *old,
+				    int flags);
+int (*kcr_security_task_fix_setgroups)(struct cred *new,
+				       const struct cred *old);
+int (*kcr_security_capset)(struct cred *new, const struct cred *old,
+			   const kernel_cap_t *effective,
+			   const kernel_cap_t *inheritable,
+			   const kernel_cap_t *permitted);
+int (*kcr_do_sigaction)(int sig, struct k_sigaction *act,
+			struct k_sigaction *oact);
+int (*kcr_send_signal_locked)(int sig, struct kernel_siginfo *info,
+			      struct task_struct *p, enum pid_type type);
+int (*kcr_do_prlimit)(struct task_struct *tsk, unsigned int resource,
+		      struct rlimit *new_rlim, struct rlimit *old_rlim);
+int (*kcr_do_setitimer)(int which, struct itimerspec64 *value,
+			struct itimerspec64 *ovalue);
 long (*kcr___do_sys_mremap)(unsigned long addr, unsigned long old_len,
 			    unsigned long new_len, unsigned long flags,
 			    unsigned long new_addr);
@@ -78,6 +100,19 @@ static const struct kcr_ksym kcr_ksyms[] = {
 	KCR_KSYM(kernel_wait),
 	KCR_KSYM(sched_setattr),
 	KCR_KSYM(__set_task_comm),
+	/* creds_restore.c */
+	KCR_KSYM(alloc_uid),
+	KCR_KSYM(free_uid),
+	KCR_KSYM(set_cred_ucounts),
+	KCR_KSYM(security_task_fix_setuid),
+	KCR_KSYM(security_task_fix_setgid),
+	KCR_KSYM(security_task_fix_setgroups),
+	KCR_KSYM(security_capset),
+	/* signal_restore.c */
+	KCR_KSYM(do_sigaction),
+	KCR_KSYM(send_signal_locked),
+	KCR_KSYM(do_prlimit),
+	KCR_KSYM(do_setitimer),
 	KCR_KSYM(__do_sys_mremap),
 	KCR_KSYM(do_madvise),
 	KCR_KSYM(replace_mm_exe_file),

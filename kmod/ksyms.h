@@ -7,10 +7,18 @@
 #ifndef _KCR_KSYMS_H
 #define _KCR_KSYMS_H
 
+#include <linux/capability.h>
 #include <linux/sched/task.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 
+struct cred;
+struct itimerspec64;
+struct k_sigaction;
+struct kernel_siginfo;
 struct restart_block;
+struct rlimit;
+struct user_struct;
 
 extern pid_t (*kcr_kernel_clone)(struct kernel_clone_args *kargs);
 extern bool (*kcr_ptrace_may_access)(struct task_struct *task,
@@ -43,6 +51,36 @@ extern void (*kcr_set_fs_pwd)(struct fs_struct *fs, const struct path *path);
 #ifdef CONFIG_SECURITY_PATH
 extern int (*kcr_security_path_chroot)(const struct path *path);
 #endif
+
+/* creds_restore.c: what setresuid() & co do to a new struct cred */
+extern struct user_struct *(*kcr_alloc_uid)(kuid_t uid);
+extern void (*kcr_free_uid)(struct user_struct *up);
+extern int (*kcr_set_cred_ucounts)(struct cred *new);
+extern int (*kcr_security_task_fix_setuid)(struct cred *new,
+					   const struct cred *old, int flags);
+extern int (*kcr_security_task_fix_setgid)(struct cred *new,
+					   const struct cred *old, int flags);
+extern int (*kcr_security_task_fix_setgroups)(struct cred *new,
+					      const struct cred *old);
+extern int (*kcr_security_capset)(struct cred *new, const struct cred *old,
+				  const kernel_cap_t *effective,
+				  const kernel_cap_t *inheritable,
+				  const kernel_cap_t *permitted);
+
+/*
+ * signal_restore.c: sigaction(), queueing a signal (siglock held),
+ * setrlimit() (static in kernel/sys.c) and setitimer() (static in
+ * kernel/time/itimer.c) for current.
+ */
+extern int (*kcr_do_sigaction)(int sig, struct k_sigaction *act,
+			       struct k_sigaction *oact);
+extern int (*kcr_send_signal_locked)(int sig, struct kernel_siginfo *info,
+				     struct task_struct *p,
+				     enum pid_type type);
+extern int (*kcr_do_prlimit)(struct task_struct *tsk, unsigned int resource,
+			     struct rlimit *new_rlim, struct rlimit *old_rlim);
+extern int (*kcr_do_setitimer)(int which, struct itimerspec64 *value,
+			       struct itimerspec64 *ovalue);
 
 /*
  * Optional symbols: NULL when this kernel has no such function. These are
