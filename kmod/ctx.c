@@ -551,6 +551,7 @@ struct ckpt_ctx *ckpt_ctx_alloc(int kind, int fd, u64 uflags, int logfd)
 	if (!ctx)
 		return ERR_PTR(-ENOMEM);
 	ctx->kind = kind;
+	ctx->restore_dumpable = -1;
 	ctx->uflags = uflags;
 	mutex_init(&ctx->msg_mutex);
 

@@ -89,6 +89,11 @@ struct ckpt_ctx {
 	 * error kills the task instead of returning to its old self.
 	 */
 	bool restore_changed;
+	/*
+	 * The image's dumpable mode (SUID_DUMP_*), or -1: memory_restore.c
+	 * sets it, restart.c applies it again after commit_creds().
+	 */
+	int restore_dumpable;
 	int obj_depth;			/* nested object definitions */
 };
 

@@ -747,6 +747,7 @@ int restore_obj_mm(struct ckpt_ctx *ctx, int objref)
 		goto out;
 	}
 	kcr_apply_mm(&r);
+	ctx->restore_dumpable = r.hmm->flags & MMF_DUMPABLE_MASK;
 	ret = ckpt_obj_insert(ctx, current->mm, objref, &kcr_mm_ops);
 out:
 	kcr_mm_restore_free(ctx, &r);

@@ -31,6 +31,7 @@
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched.h>
+#include <linux/sched/coredump.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/signal.h>
@@ -289,7 +290,6 @@ static int kcr_apply_task(struct ckpt_ctx *ctx, struct ckpt_hdr_task *h)
 				h->policy, h->nice, h->rt_priority);
 
 	WRITE_ONCE(current->exit_signal, h->exit_signal);
-	current->pdeath_signal = h->pdeath_signal;
 	current->personality = h->personality;
 	/* No new privileges cannot be cleared, as with prctl(). */
 	if (h->flags & CKPT_TASK_NO_NEW_PRIVS)
@@ -372,8 +372,17 @@ static int kcr_restore_task(struct ckpt_ctx *ctx, struct kcr_restart *r)
 	}
 	r->cpu = cpu;
 	ret = kcr_apply_task(ctx, h);
-	if (!ret)
+	if (!ret) {
 		kcr_commit_creds(ctx);
+		/*
+		 * commit_creds() clears these when the ids change, as for a
+		 * setuid program: the image's values go on top.
+		 */
+		current->pdeath_signal = h->pdeath_signal;
+		if (ctx->restore_dumpable >= 0 && current->mm)
+			set_mask_bits(&current->mm->flags, MMF_DUMPABLE_MASK,
+				      ctx->restore_dumpable);
+	}
 out:
 	kcr_drop_creds(ctx);
 	ckpt_hdr_put(ctx, h);
@@ -601,9 +610,18 @@ static int kcr_read_prologue(struct ckpt_ctx *ctx, struct ckpt_pids *pids)
 /* Reap a task that was killed because its restart failed. */
 static void kcr_reap(pid_t pid)
 {
+	sigset_t block, saved;
 	int status;
 
+	/*
+	 * A pending signal of the caller (SIGCHLD in a Go program) would
+	 * interrupt the wait and leave the killed task a zombie: wait with
+	 * signals blocked, as around kernel_clone().
+	 */
+	sigfillset(&block);
+	sigprocmask(SIG_SETMASK, &block, &saved);
 	kcr_kernel_wait(pid, &status);
+	sigprocmask(SIG_SETMASK, &saved, NULL);
 }
 
 /* Coordinator: create the task, let it restore itself, check the tail. */

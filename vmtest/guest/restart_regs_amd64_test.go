@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -28,9 +27,6 @@ import (
 // images whose CPU record or arch header is damaged: a clean errno, a
 // message, no task left.
 func TestRestartRegsX86(t *testing.T) {
-	if runtime.GOARCH != "amd64" {
-		t.Skip("x86-64 registers; this guest is " + runtime.GOARCH)
-	}
 	t.Run("self", func(t *testing.T) {
 		rt := selfRoundTrip(t, "rt_regs_x86")
 		requireRegsTested(t, rt)
