@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	kcr "github.com/kcr-dev/kcr/lib"
 	"github.com/kcr-dev/kcr/lib/freezer"
@@ -134,7 +135,9 @@ func freezeProcess(pid int) (func() error, error) {
 	back := &freezer.Cgroup{Path: filepath.Join(freezer.Root, orig)}
 	undo := func() error {
 		terr := cg.Thaw()
-		if err := back.Add(pid); err != nil && !errors.Is(err, os.ErrNotExist) && terr == nil {
+		// A process killed after its checkpoint (--kill) is gone: ESRCH.
+		if err := back.Add(pid); err != nil && !errors.Is(err, os.ErrNotExist) &&
+			!errors.Is(err, syscall.ESRCH) && terr == nil {
 			terr = err
 		}
 		_ = cg.Remove()
