@@ -333,6 +333,14 @@ int checkpoint_thread(struct ckpt_ctx *ctx, struct task_struct *t)
 		if (test_tsk_restore_sigmask(t))
 			h->flags |= CKPT_THREAD_RESTORE_SIGMASK;
 	}
+#ifdef CONFIG_RSEQ
+	/* Registered with rseq(): the length is always sizeof(struct rseq). */
+	if (t->rseq) {
+		h->rseq = (unsigned long)t->rseq;
+		h->rseq_len = sizeof(*t->rseq);
+		h->rseq_sig = t->rseq_sig;
+	}
+#endif
 	ret = ckpt_write_obj(ctx, &h->h);
 	ckpt_hdr_put(ctx, h);
 	return ret;

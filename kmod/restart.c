@@ -271,18 +271,6 @@ static int kcr_apply_task(struct ckpt_ctx *ctx, struct ckpt_hdr_task *h)
 	char comm[TASK_COMM_LEN];
 	int ret;
 
-#ifdef CONFIG_RSEQ
-	/*
-	 * The image does not record an rseq registration yet, and one that
-	 * current has (a RESTART_TASKSELF caller's glibc registers one) points
-	 * into the replaced memory: the kernel would write the CPU number
-	 * there on every preemption. The restored task runs unregistered,
-	 * as after rseq(RSEQ_FLAG_UNREGISTER).
-	 */
-	current->rseq = NULL;
-	current->rseq_sig = 0;
-	current->rseq_event_mask = 0;
-#endif
 	ret = kcr_sched_setattr(current, &attr);
 	if (ret)
 		return ckpt_err(ctx, ret,

@@ -673,10 +673,60 @@ out:
 }
 
 /*
+ * The rseq() registration, checked as sys_rseq() checks a new one, or
+ * none. Whatever current had is replaced: a RESTART_TASKSELF caller's
+ * (its glibc registers one) points into the memory that was replaced.
+ *
+ * The user's struct rseq is in the restored memory as it was, rseq_cs
+ * included: the task is rather migrated than newly registered (sys_rseq
+ * clears a stale rseq_cs, which would let a task stopped inside a
+ * critical section commit it on another CPU). So the preempt and migrate
+ * events are set, as the scheduler sets them when a task moves: on the
+ * way to user mode the kernel aborts a critical section that the
+ * restored instruction pointer is in (to its abort_ip) or clears rseq_cs,
+ * and writes the new cpu_id_start and cpu_id.
+ */
+static int kcr_restore_rseq(struct ckpt_ctx *ctx, struct ckpt_hdr_thread *h)
+{
+	if (!h->rseq) {
+		if (h->rseq_len || h->rseq_sig)
+			return ckpt_err(ctx, -EINVAL,
+					"thread: rseq length %u signature %#x without an rseq area",
+					h->rseq_len, h->rseq_sig);
+#ifdef CONFIG_RSEQ
+		current->rseq = NULL;
+		current->rseq_sig = 0;
+		current->rseq_event_mask = 0;
+#endif
+		return 0;
+	}
+#ifdef CONFIG_RSEQ
+	if (!IS_ALIGNED(h->rseq, __alignof__(struct rseq)) ||
+	    h->rseq_len != sizeof(struct rseq) ||
+	    h->rseq >= KCR_USER_END ||
+	    KCR_USER_END - h->rseq < h->rseq_len)
+		return ckpt_err(ctx, -EINVAL,
+				"thread: rseq area %#llx length %u (must be %zu-aligned, %zu long, in user space)",
+				h->rseq, h->rseq_len,
+				__alignof__(struct rseq), sizeof(struct rseq));
+	preempt_disable();
+	current->rseq = u64_to_user_ptr(h->rseq);
+	current->rseq_sig = h->rseq_sig;
+	current->rseq_event_mask = RSEQ_EVENT_PREEMPT | RSEQ_EVENT_MIGRATE;
+	rseq_set_notify_resume(current);
+	preempt_enable();
+	return 0;
+#else
+	return ckpt_err(ctx, -EOPNOTSUPP,
+			"thread: an rseq registration, and this kernel has no rseq");
+#endif
+}
+
+/*
  * THREAD: the system call the task was in is in its registers (the CPU
  * record), to be restarted on the way out as the arch's signal code
  * decides; what is left here is whether the mask saved by sigsuspend()
- * & co goes back then.
+ * & co goes back then, and the rseq registration.
  */
 int restore_thread(struct ckpt_ctx *ctx)
 {
@@ -695,6 +745,9 @@ int restore_thread(struct ckpt_ctx *ctx)
 			       h->syscall_nr);
 		goto out;
 	}
+	ret = kcr_restore_rseq(ctx, h);
+	if (ret)
+		goto out;
 	if (h->flags & CKPT_THREAD_RESTORE_SIGMASK)
 		set_restore_sigmask();
 	else

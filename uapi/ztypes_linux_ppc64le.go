@@ -361,6 +361,9 @@ type CkptHdrThread struct {
 	Flags      uint32
 	SyscallNr  int32
 	SyscallRet int64
+	Rseq       uint64
+	RseqLen    uint32
+	RseqSig    uint32
 }
 
 // CkptCapabilities is struct ckpt_capabilities.

@@ -475,12 +475,20 @@ struct ckpt_hdr_restart_block {
 /*
  * CKPT_HDR_THREAD: per-thread kernel state that is not registers. The
  * registers follow in the CKPT_HDR_CPU_<arch> record.
+ *
+ * rseq, rseq_len, rseq_sig: the task's rseq() registration (the address
+ * of its struct rseq, the length and signature it was registered with;
+ * the length is 32 on the kernels kcr supports), or all 0 when it has
+ * none.
  */
 struct ckpt_hdr_thread {
 	struct ckpt_hdr h;
 	__u32 flags;		/* CKPT_THREAD_* */
 	__s32 syscall_nr;	/* -1 when not in a system call */
 	__s64 syscall_ret;	/* its return value so far, e.g. -ERESTARTSYS */
+	__u64 rseq;		/* user address of struct rseq, or 0 */
+	__u32 rseq_len;
+	__u32 rseq_sig;
 };
 
 /*
