@@ -4,7 +4,8 @@
  * restart. The restarted process is registered with the same area,
  * length and signature (a second rseq() with them is EBUSY), and the
  * kernel writes the CPU it runs on into the area again (its cpu_id is
- * set to a value the kernel never writes just before the checkpoint).
+ * set to a value the kernel never writes just before the checkpoint, and
+ * again before a signal is delivered).
  * Usage: rt_rseq IMAGE.
  */
 #define _GNU_SOURCE
@@ -47,6 +48,49 @@ static int getcpu_syscall(void)
 	return cpu;
 }
 
+static void on_usr2(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * rt_checkpoint(), with the area's CPU numbers made stale right before
+ * the ioctl: the kernel rewrites them on a return to user mode after a
+ * context switch, which any of rt_checkpoint()'s other system calls may
+ * have. The image then holds the stale numbers, and only a registration
+ * that the restart made live again writes real ones.
+ */
+static int rseq_checkpoint(struct rseq *area)
+{
+	struct ckpt_ioc_checkpoint arg;
+	int dev, ret;
+
+	dev = open("/dev/" CKPT_DEVICE_NAME, O_RDWR);
+	if (dev < 0)
+		rt_die("/dev/" CKPT_DEVICE_NAME);
+	rt_open_at(rt_image, O_WRONLY | O_CREAT | O_TRUNC, RT_IMAGE_FD);
+	rt_open_at(rt_path(".ckptlog"), O_WRONLY | O_CREAT | O_TRUNC,
+		   RT_LOG_FD);
+	rt_stdio_null();
+	memset(&arg, 0, sizeof(arg));
+	arg.fd = RT_IMAGE_FD;
+	arg.flags = CHECKPOINT_SUBTREE;
+	arg.logfd = RT_LOG_FD;
+	area->cpu_id_start = STALE_CPU;
+	area->cpu_id = STALE_CPU;
+	ret = ioctl(dev, CKPT_IOC_CHECKPOINT, &arg);
+	close(dev);
+	close(RT_IMAGE_FD);
+	close(RT_LOG_FD);
+	if (ret < 0)
+		rt_die("CKPT_IOC_CHECKPOINT");
+	if (ret > 0)
+		rt_report("checkpointed: id %d", ret);
+	else
+		rt_report("restarted: pid %d", getpid());
+	return ret > 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct rseq *area;
@@ -68,11 +112,10 @@ int main(int argc, char **argv)
 			errno = EINVAL;
 		rt_die("rseq registered twice");
 	}
-	/* The kernel rewrites both on its next return to user mode only. */
-	area->cpu_id_start = STALE_CPU;
-	area->cpu_id = STALE_CPU;
+	if (signal(SIGUSR2, on_usr2) == SIG_ERR)
+		rt_die("signal");
 
-	if (rt_checkpoint())
+	if (rseq_checkpoint(area))
 		return 0;
 
 	cpu = (int32_t)area->cpu_id;
@@ -84,6 +127,11 @@ int main(int argc, char **argv)
 	RT_CHECK(r == -1 && errno == EBUSY,
 		 "rseq(%p, %d, 0, %#x) again: %ld (%s), want EBUSY",
 		 (void *)area, RSEQ_LEN, RSEQ_SIG, r, strerror(errno));
+	/* The kernel rewrites them when it delivers a signal. */
+	area->cpu_id = STALE_CPU;
+	raise(SIGUSR2);
+	cpu = (int32_t)area->cpu_id;
+	RT_CHECK(cpu >= 0, "rseq cpu_id %d after a signal", cpu);
 	/* Compare in a window without a migration. */
 	for (i = 0; i < 100; i++) {
 		sched_yield();
