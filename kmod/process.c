@@ -185,11 +185,15 @@ static int kcr_time_left(clockid_t clk, ktime_t expires, u64 *left)
 
 /*
  * A nanosleep restart (hrtimer or alarm timer): clockid, where to write
- * the time left, and the time left.
+ * the time left, and the time left. An alarm nanosleep keeps its alarm
+ * type where the others keep a clock id (alarm_timer_nsleep_restart()),
+ * and its expiry is a time of the alarm base's clock: CLOCK_REALTIME for
+ * ALARM_REALTIME, CLOCK_BOOTTIME for ALARM_BOOTTIME.
  */
 static int kcr_restart_nanosleep(struct ckpt_ctx *ctx, struct restart_block *rb,
-				 struct ckpt_hdr_restart_block *h)
+				 struct ckpt_hdr_restart_block *h, bool alarm)
 {
+	clockid_t clk = rb->nanosleep.clockid;
 	u64 left;
 
 	switch (rb->nanosleep.type) {
@@ -204,7 +208,17 @@ static int kcr_restart_nanosleep(struct ckpt_ctx *ctx, struct restart_block *rb,
 		return ckpt_err(ctx, -EOPNOTSUPP,
 				"interrupted nanosleep of a 32-bit (compat) task");
 	}
-	if (kcr_time_left(rb->nanosleep.clockid, rb->nanosleep.expires, &left))
+	if (alarm) {
+		if (rb->nanosleep.clockid == ALARM_REALTIME)
+			clk = CLOCK_REALTIME;
+		else if (rb->nanosleep.clockid == ALARM_BOOTTIME)
+			clk = CLOCK_BOOTTIME;
+		else
+			return ckpt_err(ctx, -EOPNOTSUPP,
+					"interrupted alarm nanosleep of alarm type %d",
+					rb->nanosleep.clockid);
+	}
+	if (kcr_time_left(clk, rb->nanosleep.expires, &left))
 		return ckpt_err(ctx, -EOPNOTSUPP,
 				"interrupted nanosleep on clock %d",
 				rb->nanosleep.clockid);
@@ -275,10 +289,10 @@ int checkpoint_restart_block(struct ckpt_ctx *ctx, struct task_struct *t)
 		/* NONE */
 	} else if (kcr_is_restart_fn(rb, kcr_hrtimer_nanosleep_restart)) {
 		h->function_type = CKPT_RESTART_BLOCK_HRTIMER_NANOSLEEP;
-		ret = kcr_restart_nanosleep(ctx, rb, h);
+		ret = kcr_restart_nanosleep(ctx, rb, h, false);
 	} else if (kcr_is_restart_fn(rb, kcr_alarm_timer_nsleep_restart)) {
 		h->function_type = CKPT_RESTART_BLOCK_ALARM_NANOSLEEP;
-		ret = kcr_restart_nanosleep(ctx, rb, h);
+		ret = kcr_restart_nanosleep(ctx, rb, h, true);
 	} else if (kcr_is_restart_fn(rb, kcr_futex_wait_restart)) {
 		h->function_type = CKPT_RESTART_BLOCK_FUTEX;
 		ret = kcr_restart_futex(ctx, rb, h);

@@ -431,8 +431,9 @@ struct ckpt_hdr_task_objs {
  * which, and the args are, by type:
  *  NONE:	none (do_no_restart_syscall)
  *  HRTIMER_NANOSLEEP, POSIX_CPU_NANOSLEEP, ALARM_NANOSLEEP:
- *	arg0 clockid, arg1 rmtp (user address), arg2 rmtp kind
- *	(CKPT_RESTART_BLOCK_RMTP_*), arg3 time left
+ *	arg0 clockid (for ALARM_NANOSLEEP the alarm type, ALARM_REALTIME
+ *	or ALARM_BOOTTIME, as the kernel keeps it), arg1 rmtp (user
+ *	address), arg2 rmtp kind (CKPT_RESTART_BLOCK_RMTP_*), arg3 time left
  *  FUTEX:	arg0 uaddr, arg1 val, arg2 futex flags (FLAGS_SHARED,
  *		FLAGS_CLOCKRT, FLAGS_HAS_TIMEOUT), arg3 bitset,
  *		arg4 time left, arg5 uaddr2
