@@ -261,3 +261,54 @@ func TestRestartCLI(t *testing.T) {
 		t.Fatalf("kcr restart of a bad image: %v\n%s", err, out)
 	}
 }
+
+// RESTART_TASKSELF: a process (selfrestart) turns into the image's
+// process in place, keeping its pid; rt_task then checks its state and
+// reports through the image's descriptors. A bad image fails the ioctl
+// in the caller, which lives on to say so.
+func TestRestartTaskSelf(t *testing.T) {
+	withModule(t)
+	rt := selfCheckpoint(t, "rt_task")
+	// The restored report descriptor appends to this file: only what
+	// the restarted process writes is in it.
+	if err := os.Truncate(rt.Image+".report", 0); err != nil {
+		t.Fatal(err)
+	}
+	log := rt.Image + ".restartlog"
+	cmd := exec.Command(filepath.Join(guestproto.BinDir, "selfrestart"), rt.Image, log)
+	out, err := cmd.CombinedOutput()
+	restartLog, _ := os.ReadFile(log)
+	if err != nil {
+		t.Fatalf("selfrestart: %v\n%s\nrestart log:\n%s\nreport:\n%s", err, out, restartLog, rt.Report())
+	}
+	if !strings.Contains(rt.Report(), "PASS: 0 failures") {
+		t.Fatalf("the restarted process did not pass its checks:\n%s\nrestart log:\n%s", rt.Report(), restartLog)
+	}
+	want := fmt.Sprintf("pid %d ", cmd.Process.Pid)
+	if !strings.Contains(rt.Report(), want) {
+		t.Errorf("report does not say %q:\n%s", want, rt.Report())
+	}
+
+	bad := filepath.Join(t.TempDir(), "bad.img")
+	img, err := os.ReadFile(rt.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, img[:len(img)/2], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err = exec.Command(filepath.Join(guestproto.BinDir, "selfrestart"), bad, log).CombinedOutput()
+	var ee *exec.ExitError
+	restartLog, _ = os.ReadFile(log)
+	switch {
+	case errors.As(err, &ee) && ee.ExitCode() == 3:
+		// Refused before anything changed: the caller goes on.
+	case errors.As(err, &ee) && ee.ExitCode() == -1 && strings.Contains(ee.String(), "killed"):
+		// Refused half way: the half-restored caller is killed.
+	default:
+		t.Fatalf("selfrestart of half an image: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(restartLog), "[err") {
+		t.Errorf("no message in the restart log: %q", restartLog)
+	}
+}
