@@ -4,11 +4,15 @@ package guest
 
 import (
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"unsafe"
 
 	"github.com/kcr-dev/kcr/uapi"
+	"github.com/kcr-dev/kcr/vmtest/guestproto"
 )
 
 // threadRseq returns the rseq fields of the image's first THREAD record.
@@ -46,6 +50,23 @@ func TestRestartRseq(t *testing.T) {
 	}
 	rt.wait(t, false)
 	rt.RequirePass(t)
+	t.Logf("report:\n%s", rt.Report())
+}
+
+// RESTART_TASKSELF: the caller's own registration (its glibc's, in the
+// memory the restart replaces) gives way to the image's.
+func TestRestartRseqTaskSelf(t *testing.T) {
+	withModule(t)
+	rt := selfCheckpoint(t, "rt_rseq")
+	if err := os.Truncate(rt.Image+".report", 0); err != nil {
+		t.Fatal(err)
+	}
+	log := rt.Image + ".restartlog"
+	out, err := exec.Command(filepath.Join(guestproto.BinDir, "selfrestart"), rt.Image, log).CombinedOutput()
+	restartLog, _ := os.ReadFile(log)
+	if err != nil || !strings.Contains(rt.Report(), "PASS: 0 failures") {
+		t.Fatalf("selfrestart: %v\n%s\nrestart log:\n%s\nreport:\n%s", err, out, restartLog, rt.Report())
+	}
 	t.Logf("report:\n%s", rt.Report())
 }
 
