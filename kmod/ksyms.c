@@ -61,6 +61,7 @@ int (*kcr_do_madvise)(struct mm_struct *mm, unsigned long start,
 		      size_t len_in, int behavior);
 int (*kcr_replace_mm_exe_file)(struct mm_struct *mm,
 			       struct file *new_exe_file);
+int (*kcr_do_mlock)(unsigned long start, size_t len, unsigned long flags);
 int (*kcr_replace_fd)(unsigned int fd, struct file *file, unsigned int flags);
 void (*kcr_set_fs_root)(struct fs_struct *fs, const struct path *path);
 void (*kcr_set_fs_pwd)(struct fs_struct *fs, const struct path *path);
@@ -116,6 +117,7 @@ static const struct kcr_ksym kcr_ksyms[] = {
 	KCR_KSYM(__do_sys_mremap),
 	KCR_KSYM(do_madvise),
 	KCR_KSYM(replace_mm_exe_file),
+	KCR_KSYM(do_mlock),
 	/* files_restore.c */
 	KCR_KSYM(replace_fd),
 	KCR_KSYM(set_fs_root),

@@ -40,6 +40,8 @@ extern int (*kcr_do_madvise)(struct mm_struct *mm, unsigned long start,
 			     size_t len_in, int behavior);
 extern int (*kcr_replace_mm_exe_file)(struct mm_struct *mm,
 				      struct file *new_exe_file);
+extern int (*kcr_do_mlock)(unsigned long start, size_t len,
+			   unsigned long flags);
 /* files_restore.c: descriptors at given numbers, cwd and root */
 struct file;
 struct fs_struct;

@@ -84,7 +84,8 @@ struct kcr_mm_restore {
 				 VM_ACCOUNT | VM_NORESERVE | VM_DONTCOPY | \
 				 VM_DONTDUMP | VM_WIPEONFORK | VM_HUGEPAGE | \
 				 VM_NOHUGEPAGE | VM_MERGEABLE |		\
-				 VM_SOFTDIRTY | VM_SEQ_READ | VM_RAND_READ)
+				 VM_SOFTDIRTY | VM_SEQ_READ | VM_RAND_READ | \
+				 VM_LOCKED | VM_LOCKONFAULT)
 
 /*
  * The mm flags (MMF_*) a task may set for itself with prctl() or /proc.
@@ -385,6 +386,22 @@ static int kcr_map_vma(struct ckpt_ctx *ctx, const struct ckpt_hdr_vma *hv)
 }
 
 /*
+ * mlock() of a locked mapping, once its pages are in: with mlock()'s
+ * checks (RLIMIT_MEMLOCK of the restarter, or CAP_IPC_LOCK).
+ */
+static int kcr_lock_vma(struct ckpt_ctx *ctx, const struct ckpt_hdr_vma *hv)
+{
+	int ret;
+
+	ret = kcr_do_mlock(hv->vm_start, hv->vm_end - hv->vm_start,
+			   hv->vm_flags & (VM_LOCKED | VM_LOCKONFAULT));
+	if (ret)
+		return ckpt_err(ctx, ret, "cannot lock %#llx-%#llx in memory",
+				hv->vm_start, hv->vm_end);
+	return 0;
+}
+
+/*
  * Fault in the nr pages at addrs (each run of consecutive addresses in
  * one call) for writing, and read their contents from the image.
  */
@@ -530,6 +547,8 @@ static int kcr_restore_vma(struct ckpt_ctx *ctx, struct kcr_mm_restore *r)
 	}
 	if (!ret)
 		ret = kcr_restore_vma_pages(ctx, r, hv, has_pages);
+	if (!ret && has_pages && (hv->vm_flags & VM_LOCKED))
+		ret = kcr_lock_vma(ctx, hv);
 	r->prev_end = hv->vm_end;
 out:
 	ckpt_hdr_put(ctx, hv);
@@ -565,10 +584,13 @@ static int kcr_check_mm(struct ckpt_ctx *ctx, const struct ckpt_hdr_mm *h)
 		return ckpt_err(ctx, -EPERM,
 				"dumpable %llu: only root-dumpable tasks get that",
 				h->flags & MMF_DUMPABLE_MASK);
-	if (h->def_flags & ~(u64)VM_NOHUGEPAGE)
-		return ckpt_err(ctx, -EOPNOTSUPP,
-				"mm def_flags %#llx (mlockall?) not supported",
+	if (h->def_flags & ~(u64)(VM_NOHUGEPAGE | VM_LOCKED | VM_LOCKONFAULT))
+		return ckpt_err(ctx, -EINVAL, "mm def_flags %#llx",
 				h->def_flags);
+	/* mlockall(MCL_FUTURE)'s check. */
+	if ((h->def_flags & VM_LOCKED) && !can_do_mlock())
+		return ckpt_err(ctx, -EPERM,
+				"mlockall(MCL_FUTURE) needs RLIMIT_MEMLOCK or CAP_IPC_LOCK");
 	if (!h->exe_ref)
 		return ckpt_err(ctx, -EINVAL, "the image has no executable");
 	return 0;

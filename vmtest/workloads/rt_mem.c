@@ -10,6 +10,7 @@
  *  - the brk heap (grown with sbrk) and an array on the stack;
  *  - protections: read-only, PROT_NONE guard and read-write pages side by
  *    side keep their protections (/proc/self/maps) and contents;
+ *  - mlock()ed pages stay locked (VmLck);
  *  - the mm fields of /proc/self/stat (code, data, brk, stack, arg and env
  *    bounds), /proc/self/auxv, /proc/self/exe and the whole mapping list
  *    of /proc/self/maps are as before;
@@ -73,6 +74,17 @@ static ssize_t slurp(const char *path, char *buf, size_t max)
 	return got;
 }
 
+/* A "Key: N kB" line of /proc/self/status, or -1. */
+static long status_kb(const char *key)
+{
+	char buf[8192], *p;
+
+	if (slurp("/proc/self/status", buf, sizeof(buf)) < 0)
+		return -1;
+	p = strstr(buf, key);
+	return p ? strtol(p + strlen(key), NULL, 10) : -1;
+}
+
 /* The fields of /proc/self/stat after the comm, from field 3 on. */
 static void stat_fields(unsigned long long *f, int n)
 {
@@ -124,7 +136,8 @@ int main(int argc, char **argv)
 	ssize_t auxv_len, n;
 	size_t mib = 256, big_len;
 	uint64_t stack_words[512];
-	char *big, *fmap, *prot, *heap0, *heap;
+	char *big, *fmap, *prot, *heap0, *heap, *locked;
+	long vmlck_before;
 	char path[4096], fbuf[4096];
 	struct timespec t0, t1;
 	unsigned long vdso;
@@ -172,6 +185,16 @@ int main(int argc, char **argv)
 	if (mprotect(prot, page, PROT_READ) ||
 	    mprotect(prot + page, page, PROT_NONE))
 		rt_die("mprotect");
+
+	/* Two locked pages (mlock), counted in VmLck. */
+	locked = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (locked == MAP_FAILED)
+		rt_die("mmap locked");
+	fill(locked, 2 * page, 6);
+	if (mlock(locked, 2 * page))
+		rt_die("mlock");
+	vmlck_before = status_kb("VmLck:");
 
 	heap0 = sbrk(0);
 	heap = sbrk(3 * page);
@@ -240,6 +263,11 @@ int main(int argc, char **argv)
 	RT_CHECK(heap0 <= heap, "heap start %p after %p", heap0, heap);
 	bad = check(stack_words, sizeof(stack_words), 5);
 	RT_CHECK(bad < 0, "stack: word %ld", bad);
+
+	bad = check(locked, 2 * page, 6);
+	RT_CHECK(bad < 0, "locked pages: word %ld", bad);
+	RT_CHECK(status_kb("VmLck:") == vmlck_before, "VmLck %ld kB, was %ld",
+		 status_kb("VmLck:"), vmlck_before);
 
 	stat_fields(st_after, 52);
 	for (i = 0; i < (int)(sizeof(mm_fields) / sizeof(mm_fields[0])); i++) {
