@@ -37,7 +37,7 @@ static void kcr_cred_drop(void *ptr)
 	put_cred(ptr);
 }
 
-static const struct ckpt_obj_ops kcr_cred_ops = {
+const struct ckpt_obj_ops kcr_cred_ops = {
 	.objtype = CKPT_OBJ_CRED,
 	.grab = kcr_cred_grab,
 	.drop = kcr_cred_drop,
@@ -53,7 +53,7 @@ static void kcr_user_ns_drop(void *ptr)
 	put_user_ns(ptr);
 }
 
-static const struct ckpt_obj_ops kcr_user_ns_ops = {
+const struct ckpt_obj_ops kcr_user_ns_ops = {
 	.objtype = CKPT_OBJ_USER_NS,
 	.grab = kcr_user_ns_grab,
 	.drop = kcr_user_ns_drop,
@@ -78,7 +78,7 @@ static void kcr_groupinfo_drop(void *ptr)
 	put_group_info((struct group_info *)ptr);
 }
 
-static const struct ckpt_obj_ops kcr_groupinfo_ops = {
+const struct ckpt_obj_ops kcr_groupinfo_ops = {
 	.objtype = CKPT_OBJ_GROUPINFO,
 	.grab = kcr_groupinfo_grab,
 	.drop = kcr_groupinfo_drop,

@@ -57,22 +57,6 @@
 #define KCR_CAP_VALID	(CAP_LAST_CAP >= 63 ? ~0ULL : \
 			 (1ULL << (CAP_LAST_CAP + 1)) - 1)
 
-static void kcr_cred_grab(void *ptr)
-{
-	get_cred(ptr);
-}
-
-static void kcr_cred_drop(void *ptr)
-{
-	put_cred(ptr);
-}
-
-static const struct ckpt_obj_ops kcr_cred_ops = {
-	.objtype = CKPT_OBJ_CRED,
-	.grab = kcr_cred_grab,
-	.drop = kcr_cred_drop,
-};
-
 /* A USER object: the kernel uid of a user_struct to be. */
 struct kcr_user {
 	kuid_t uid;
@@ -86,38 +70,6 @@ static void kcr_user_drop(void *ptr)
 static const struct ckpt_obj_ops kcr_user_ops = {
 	.objtype = CKPT_OBJ_USER,
 	.drop = kcr_user_drop,
-};
-
-static void kcr_user_ns_grab(void *ptr)
-{
-	get_user_ns(ptr);
-}
-
-static void kcr_user_ns_drop(void *ptr)
-{
-	put_user_ns(ptr);
-}
-
-static const struct ckpt_obj_ops kcr_user_ns_ops = {
-	.objtype = CKPT_OBJ_USER_NS,
-	.grab = kcr_user_ns_grab,
-	.drop = kcr_user_ns_drop,
-};
-
-static void kcr_groupinfo_grab(void *ptr)
-{
-	get_group_info(ptr);
-}
-
-static void kcr_groupinfo_drop(void *ptr)
-{
-	put_group_info((struct group_info *)ptr);
-}
-
-static const struct ckpt_obj_ops kcr_groupinfo_ops = {
-	.objtype = CKPT_OBJ_GROUPINFO,
-	.grab = kcr_groupinfo_grab,
-	.drop = kcr_groupinfo_drop,
 };
 
 int restore_obj_user_ns(struct ckpt_ctx *ctx, int objref)

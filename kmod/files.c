@@ -68,13 +68,13 @@ static void kcr_obj_no_ref(void *ptr)
 {
 }
 
-static const struct ckpt_obj_ops kcr_file_table_ops = {
+const struct ckpt_obj_ops kcr_file_table_ops = {
 	.objtype = CKPT_OBJ_FILE_TABLE,
 	.grab = kcr_obj_no_ref,
 	.drop = kcr_obj_no_ref,
 };
 
-static const struct ckpt_obj_ops kcr_fs_ops = {
+const struct ckpt_obj_ops kcr_fs_ops = {
 	.objtype = CKPT_OBJ_FS,
 	.grab = kcr_obj_no_ref,
 	.drop = kcr_obj_no_ref,
@@ -90,7 +90,7 @@ static void kcr_file_drop(void *ptr)
 	fput(ptr);
 }
 
-static const struct ckpt_obj_ops kcr_file_ops = {
+const struct ckpt_obj_ops kcr_file_ops = {
 	.objtype = CKPT_OBJ_FILE,
 	.grab = kcr_file_grab,
 	.drop = kcr_file_drop,

@@ -65,31 +65,6 @@
 #include "kcr.h"
 #include "ksyms.h"
 
-static void kcr_file_grab(void *ptr)
-{
-	get_file(ptr);
-}
-
-static void kcr_file_drop(void *ptr)
-{
-	fput(ptr);
-}
-
-static const struct ckpt_obj_ops kcr_file_ops = {
-	.objtype = CKPT_OBJ_FILE,
-	.grab = kcr_file_grab,
-	.drop = kcr_file_drop,
-};
-
-/* Identities only: current's own, which outlive the restart. */
-static const struct ckpt_obj_ops kcr_file_table_ops = {
-	.objtype = CKPT_OBJ_FILE_TABLE,
-};
-
-static const struct ckpt_obj_ops kcr_fs_ops = {
-	.objtype = CKPT_OBJ_FS,
-};
-
 /* Flags of an image file that a reopen may see (see the top comment). */
 #define KCR_FILE_FLAGS		(VALID_OPEN_FLAGS | __FMODE_EXEC)
 #define KCR_FILE_NEVER		(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | \

@@ -216,8 +216,22 @@ int checkpoint_fs(struct ckpt_ctx *ctx, struct task_struct *t, int *ref);	/* fil
 int checkpoint_obj_file(struct ckpt_ctx *ctx, struct task_struct *t,
 			struct file *file, const char *desc, int *ref);
 int checkpoint_mm(struct ckpt_ctx *ctx, struct task_struct *t, int *ref);	/* memory.c */
-/* memory.c, also for restart: the mm object, and special mapping names */
-extern const struct ckpt_obj_ops kcr_mm_ops;
+/*
+ * The ops of the shared object types, one per type for checkpoint and
+ * restart alike (defined in the checkpoint file of each type).
+ */
+extern const struct ckpt_obj_ops kcr_cred_ops;		/* creds.c */
+extern const struct ckpt_obj_ops kcr_user_ns_ops;	/* creds.c */
+extern const struct ckpt_obj_ops kcr_groupinfo_ops;	/* creds.c */
+extern const struct ckpt_obj_ops kcr_file_table_ops;	/* files.c */
+extern const struct ckpt_obj_ops kcr_fs_ops;		/* files.c */
+extern const struct ckpt_obj_ops kcr_file_ops;		/* files.c */
+extern const struct ckpt_obj_ops kcr_sighand_ops;	/* signal.c */
+extern const struct ckpt_obj_ops kcr_signal_ops;	/* signal.c */
+extern const struct ckpt_obj_ops kcr_ns_ops;		/* process.c */
+extern const struct ckpt_obj_ops kcr_uts_ns_ops;	/* process.c */
+extern const struct ckpt_obj_ops kcr_mm_ops;		/* memory.c */
+/* memory.c, also for restart: special mapping names */
 struct vm_area_struct;
 /* "[vdso]", "[vvar]", ... for a special mapping; NULL for others */
 const char *kcr_vma_special_name(struct vm_area_struct *vma);

@@ -41,11 +41,11 @@
  */
 #define KCR_FUTEX_FLAGS_CLOCKRT	0x02
 
-static const struct ckpt_obj_ops kcr_ns_ops = {
+const struct ckpt_obj_ops kcr_ns_ops = {
 	.objtype = CKPT_OBJ_NS,
 };
 
-static const struct ckpt_obj_ops kcr_uts_ns_ops = {
+const struct ckpt_obj_ops kcr_uts_ns_ops = {
 	.objtype = CKPT_OBJ_UTS_NS,
 };
 

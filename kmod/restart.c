@@ -99,14 +99,6 @@ int restore_obj(struct ckpt_ctx *ctx, u32 objtype, int objref)
  * restarter's own namespaces. Restoring namespaces of their own comes
  * with container images.
  */
-static const struct ckpt_obj_ops kcr_ns_ops = {
-	.objtype = CKPT_OBJ_NS,
-};
-
-static const struct ckpt_obj_ops kcr_uts_ns_ops = {
-	.objtype = CKPT_OBJ_UTS_NS,
-};
-
 static const struct ckpt_obj_ops kcr_ipc_ns_ops = {
 	.objtype = CKPT_OBJ_IPC_NS,
 };

@@ -72,13 +72,13 @@ static void kcr_obj_no_ref(void *ptr)
 {
 }
 
-static const struct ckpt_obj_ops kcr_sighand_ops = {
+const struct ckpt_obj_ops kcr_sighand_ops = {
 	.objtype = CKPT_OBJ_SIGHAND,
 	.grab = kcr_obj_no_ref,
 	.drop = kcr_obj_no_ref,
 };
 
-static const struct ckpt_obj_ops kcr_signal_ops = {
+const struct ckpt_obj_ops kcr_signal_ops = {
 	.objtype = CKPT_OBJ_SIGNAL,
 	.grab = kcr_obj_no_ref,
 	.drop = kcr_obj_no_ref,

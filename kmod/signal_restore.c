@@ -49,13 +49,6 @@
 #include "kcr.h"
 #include "ksyms.h"
 
-static const struct ckpt_obj_ops kcr_sighand_ops = {
-	.objtype = CKPT_OBJ_SIGHAND,
-};
-static const struct ckpt_obj_ops kcr_signal_ops = {
-	.objtype = CKPT_OBJ_SIGNAL,
-};
-
 /* Plenty: a queue longer than this is refused. */
 #define KCR_MAX_PENDING	4096
 
