@@ -5,8 +5,6 @@ package guest
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -15,9 +13,7 @@ import (
 	"time"
 	"unsafe"
 
-	kcr "github.com/kcr-dev/kcr/lib"
 	"github.com/kcr-dev/kcr/uapi"
-	"github.com/kcr-dev/kcr/vmtest/guestproto"
 )
 
 // Handlers, masks, pending signals with their siginfo, the alternate
@@ -85,40 +81,20 @@ func reportNs(t *testing.T, rt *roundTrip, key string) time.Time {
 // nanosleep() sleeps, once restarted, the time it had left: neither 5 s
 // again nor nothing.
 func TestRestartNanosleep(t *testing.T) {
-	d := device(t)
-	rt := &roundTrip{Image: workloadImage(t, "rt_signals")}
-	cmd := exec.Command(filepath.Join(guestproto.BinDir, "rt_signals"), rt.Image, "sleep")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	rt.OrigPid = cmd.Process.Pid
-	w := &workload{cmd: cmd}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	deadline := time.Now().Add(60 * time.Second)
-	for !inNanosleep(rt.OrigPid) {
-		if !w.alive() || time.Now().After(deadline) {
-			t.Fatalf("rt_signals did not get to sleep\nreport:\n%s", rt.Report())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	time.Sleep(time.Second)
+	sleepRoundTrip(t, "rt_signals", inNanosleep, "sleep")
+}
 
-	cg := frozenIn(t, w)
-	img, err := os.Create(rt.Image)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logw, logs := logPipe(t)
-	ckptAt := time.Now()
-	_, err = d.Checkpoint(rt.OrigPid, img, kcr.CheckpointOptions{Subtree: true, Log: logw})
-	img.Close()
-	if err != nil {
-		t.Fatalf("checkpoint: %v\n%s", err, logs())
-	}
-	logs()
-	_ = cmd.Process.Kill()
-	_ = cg.Thaw()
-	_ = cmd.Wait()
+// sleepRoundTrip runs workload name, which reports t0 and sleeps 5 s
+// from it, then t1 when woken; once asleep (asleep(pid)) and a second
+// later it is checkpointed from outside, killed, and restarted 1.5 s
+// later. The restarted process must sleep what was left.
+func sleepRoundTrip(t *testing.T, name string, asleep func(pid int) bool, args ...string) {
+	t.Helper()
+	d := device(t)
+	rt, w := startRoundTrip(t, name, args...)
+	waitUntil(t, rt, w, name+" did not get to sleep", func() bool { return asleep(rt.OrigPid) })
+	time.Sleep(time.Second)
+	ckptAt := checkpointFrozen(t, d, rt, w)
 
 	time.Sleep(1500 * time.Millisecond)
 	restartAt := time.Now()

@@ -83,40 +83,63 @@ func selfCheckpoint(t *testing.T, name string, args ...string) *roundTrip {
 // until it is set up, checkpoints it frozen and kills it.
 func externalCheckpoint(t *testing.T, d *kcr.Device, name string, args ...string) *roundTrip {
 	t.Helper()
+	rt, w := startRoundTrip(t, name, args...)
+	waitUntil(t, rt, w, name+" did not get ready", func() bool {
+		_, err := os.Stat(rt.Image + ".ready")
+		return err == nil
+	})
+	checkpointFrozen(t, d, rt, w)
+	return rt
+}
+
+// startRoundTrip starts workload name with a fresh image path and args;
+// it is killed at the end of the test if still there.
+func startRoundTrip(t *testing.T, name string, args ...string) (*roundTrip, *workload) {
+	t.Helper()
 	rt := &roundTrip{Image: workloadImage(t, name)}
 	cmd := exec.Command(filepath.Join(guestproto.BinDir, name), append([]string{rt.Image}, args...)...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	rt.OrigPid = cmd.Process.Pid
-	w := &workload{cmd: cmd}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return rt, &workload{cmd: cmd}
+}
+
+// waitUntil polls cond for a minute; the test fails with what, and the
+// workload's report, if the workload dies or cond stays false.
+func waitUntil(t *testing.T, rt *roundTrip, w *workload, what string, cond func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if _, err := os.Stat(rt.Image + ".ready"); err == nil {
-			break
-		}
+	for !cond() {
 		if !w.alive() || time.Now().After(deadline) {
-			t.Fatalf("%s did not get ready\nreport:\n%s", name, rt.Report())
+			t.Fatalf("%s\nreport:\n%s", what, rt.Report())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// checkpointFrozen freezes the workload, checkpoints it to rt.Image and
+// kills it; it returns when the checkpoint call began.
+func checkpointFrozen(t *testing.T, d *kcr.Device, rt *roundTrip, w *workload) time.Time {
+	t.Helper()
 	cg := frozenIn(t, w)
 	img, err := os.Create(rt.Image)
 	if err != nil {
 		t.Fatal(err)
 	}
 	logw, logs := logPipe(t)
+	at := time.Now()
 	_, err = d.Checkpoint(rt.OrigPid, img, kcr.CheckpointOptions{Subtree: true, Log: logw})
 	img.Close()
 	if err != nil {
-		t.Fatalf("checkpoint of %s: %v\n%s", name, err, logs())
+		t.Fatalf("checkpoint of %s: %v\n%s", rt.Image, err, logs())
 	}
 	logs()
-	_ = cmd.Process.Kill()
+	_ = w.cmd.Process.Kill()
 	_ = cg.Thaw()
-	_ = cmd.Wait()
-	return rt
+	_ = w.cmd.Wait()
+	return at
 }
 
 // restartImage restarts rt.Image with rt.Opts and returns the error of

@@ -120,6 +120,50 @@ static inline void rt_stdio_null(void)
 }
 
 /*
+ * The two halves of rt_checkpoint(), for workloads that make the ioctl
+ * themselves (from inline assembly with registers live across it, or
+ * right after a last change of state). rt_checkpoint_open() opens the
+ * device (returned), the image and the log, points stdio at /dev/null
+ * and fills arg. rt_checkpoint_done() closes them and reports ret, the
+ * result of the ioctl as a raw system call gives it (-errno on failure):
+ * it returns 1 in the original process once the image is written, 0 in
+ * the restarted one, and exits 2 on failure.
+ */
+static inline int rt_checkpoint_open(struct ckpt_ioc_checkpoint *arg)
+{
+	int dev;
+
+	dev = open("/dev/" CKPT_DEVICE_NAME, O_RDWR);
+	if (dev < 0)
+		rt_die("/dev/" CKPT_DEVICE_NAME);
+	rt_open_at(rt_image, O_WRONLY | O_CREAT | O_TRUNC, RT_IMAGE_FD);
+	rt_open_at(rt_path(".ckptlog"), O_WRONLY | O_CREAT | O_TRUNC,
+		   RT_LOG_FD);
+	rt_stdio_null();
+	memset(arg, 0, sizeof(*arg));
+	arg->fd = RT_IMAGE_FD;
+	arg->flags = CHECKPOINT_SUBTREE;
+	arg->logfd = RT_LOG_FD;
+	return dev;
+}
+
+static inline int rt_checkpoint_done(int dev, long ret)
+{
+	close(dev);
+	close(RT_IMAGE_FD);
+	close(RT_LOG_FD);
+	if (ret < 0) {
+		errno = -ret;
+		rt_die("CKPT_IOC_CHECKPOINT");
+	}
+	if (ret > 0)
+		rt_report("checkpointed: id %ld", ret);
+	else
+		rt_report("restarted: pid %d", getpid());
+	return ret > 0;
+}
+
+/*
  * Checkpoint ourselves to the image. Returns 1 in the original process
  * once the image is written, 0 in the restarted one; exits 2 on failure.
  * The image and log descriptors are closed in both.
@@ -129,28 +173,9 @@ static inline int rt_checkpoint(void)
 	struct ckpt_ioc_checkpoint arg;
 	int dev, ret;
 
-	dev = open("/dev/" CKPT_DEVICE_NAME, O_RDWR);
-	if (dev < 0)
-		rt_die("/dev/" CKPT_DEVICE_NAME);
-	rt_open_at(rt_image, O_WRONLY | O_CREAT | O_TRUNC, RT_IMAGE_FD);
-	rt_open_at(rt_path(".ckptlog"), O_WRONLY | O_CREAT | O_TRUNC,
-		   RT_LOG_FD);
-	rt_stdio_null();
-	memset(&arg, 0, sizeof(arg));
-	arg.fd = RT_IMAGE_FD;
-	arg.flags = CHECKPOINT_SUBTREE;
-	arg.logfd = RT_LOG_FD;
+	dev = rt_checkpoint_open(&arg);
 	ret = ioctl(dev, CKPT_IOC_CHECKPOINT, &arg);
-	close(dev);
-	close(RT_IMAGE_FD);
-	close(RT_LOG_FD);
-	if (ret < 0)
-		rt_die("CKPT_IOC_CHECKPOINT");
-	if (ret > 0)
-		rt_report("checkpointed: id %d", ret);
-	else
-		rt_report("restarted: pid %d", getpid());
-	return ret > 0;
+	return rt_checkpoint_done(dev, ret < 0 ? -errno : ret);
 }
 
 static inline void rt_on_usr1(int sig)

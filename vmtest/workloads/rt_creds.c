@@ -76,44 +76,24 @@ static int set_caps(const struct caps *c)
  * The checkpoint of rt.h, with the device and files opened while we are
  * still root: afterwards we may no longer open them.
  */
+static struct ckpt_ioc_checkpoint ckpt_arg;
 static int dev_fd;
 
 static void open_for_checkpoint(int everyone)
 {
-	dev_fd = open("/dev/" CKPT_DEVICE_NAME, O_RDWR);
-	if (dev_fd < 0)
-		rt_die("/dev/" CKPT_DEVICE_NAME);
-	rt_open_at(rt_image, O_WRONLY | O_CREAT | O_TRUNC, RT_IMAGE_FD);
-	rt_open_at(rt_path(".ckptlog"), O_WRONLY | O_CREAT | O_TRUNC,
-		   RT_LOG_FD);
+	dev_fd = rt_checkpoint_open(&ckpt_arg);
 	/* Open at the checkpoint: the restart reopens them. */
 	if (everyone && (fchmod(RT_IMAGE_FD, 0666) ||
 			 fchmod(RT_LOG_FD, 0666) ||
 			 fchmod(RT_REPORT_FD, 0666)))
 		rt_die("fchmod");
-	rt_stdio_null();
 }
 
 static int checkpoint(void)
 {
-	struct ckpt_ioc_checkpoint arg;
-	int ret;
+	int ret = ioctl(dev_fd, CKPT_IOC_CHECKPOINT, &ckpt_arg);
 
-	memset(&arg, 0, sizeof(arg));
-	arg.fd = RT_IMAGE_FD;
-	arg.flags = CHECKPOINT_SUBTREE;
-	arg.logfd = RT_LOG_FD;
-	ret = ioctl(dev_fd, CKPT_IOC_CHECKPOINT, &arg);
-	close(dev_fd);
-	close(RT_IMAGE_FD);
-	close(RT_LOG_FD);
-	if (ret < 0)
-		rt_die("CKPT_IOC_CHECKPOINT");
-	if (ret > 0)
-		rt_report("checkpointed: id %d", ret);
-	else
-		rt_report("restarted: pid %d", getpid());
-	return ret > 0;
+	return rt_checkpoint_done(dev_fd, ret < 0 ? -errno : ret);
 }
 
 static void check_ids(uid_t r, uid_t e, uid_t s, uid_t fs, gid_t rg, gid_t eg,

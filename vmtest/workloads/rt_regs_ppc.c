@@ -204,33 +204,14 @@ int main(int argc, char **argv)
 		rt_die("clock_gettime");
 
 	/* rt_checkpoint(), with the ioctl in the asm block. */
-	dev = open("/dev/" CKPT_DEVICE_NAME, O_RDWR);
-	if (dev < 0)
-		rt_die("/dev/" CKPT_DEVICE_NAME);
-	rt_open_at(rt_image, O_WRONLY | O_CREAT | O_TRUNC, RT_IMAGE_FD);
-	rt_open_at(rt_path(".ckptlog"), O_WRONLY | O_CREAT | O_TRUNC,
-		   RT_LOG_FD);
-	rt_stdio_null();
-	memset(&arg, 0, sizeof(arg));
-	arg.fd = RT_IMAGE_FD;
-	arg.flags = CHECKPOINT_SUBTREE;
-	arg.logfd = RT_LOG_FD;
+	dev = rt_checkpoint_open(&arg);
 	ret = ioctl_in_asm(dev, CKPT_IOC_CHECKPOINT, &arg);
-	close(dev);
-	close(RT_IMAGE_FD);
-	close(RT_LOG_FD);
-	if (ret < 0) {
-		errno = -ret;
-		rt_die("CKPT_IOC_CHECKPOINT");
-	}
-	if (ret > 0) {
-		rt_report("checkpointed: id %ld", ret);
+	if (rt_checkpoint_done(dev, ret)) {
 		/* The test itself: the sc kept the registers. */
 		if (check_regs("before restart"))
 			exit(2);
 		return 0;
 	}
-	rt_report("restarted: pid %d", getpid());
 
 	bad = check_regs("after restart");
 	RT_CHECK(!bad, "%d registers differ", bad);

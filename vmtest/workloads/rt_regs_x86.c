@@ -526,35 +526,13 @@ int main(int argc, char **argv)
 		rt_regs_run(&in, &out, &ctl);
 		rt_report("restarted: pid %d", getpid());
 	} else {
-		dev = open("/dev/" CKPT_DEVICE_NAME, O_RDWR);
-		if (dev < 0)
-			rt_die("/dev/" CKPT_DEVICE_NAME);
-		rt_open_at(rt_image, O_WRONLY | O_CREAT | O_TRUNC,
-			   RT_IMAGE_FD);
-		rt_open_at(rt_path(".ckptlog"), O_WRONLY | O_CREAT | O_TRUNC,
-			   RT_LOG_FD);
-		rt_stdio_null();
-		memset(&arg, 0, sizeof(arg));
-		arg.fd = RT_IMAGE_FD;
-		arg.flags = CHECKPOINT_SUBTREE;
-		arg.logfd = RT_LOG_FD;
+		dev = rt_checkpoint_open(&arg);
 		ctl.nr = SYS_ioctl;
 		ctl.arg[0] = dev;
 		ctl.arg[1] = CKPT_IOC_CHECKPOINT;
 		ctl.arg[2] = (uintptr_t)&arg;
 		ret = rt_regs_run(&in, &out, &ctl);
-		close(dev);
-		close(RT_IMAGE_FD);
-		close(RT_LOG_FD);
-		if (ret < 0) {
-			errno = -ret;
-			rt_die("CKPT_IOC_CHECKPOINT");
-		}
-		restarted = ret == 0;
-		if (restarted)
-			rt_report("restarted: pid %d", getpid());
-		else
-			rt_report("checkpointed: id %ld", ret);
+		restarted = !rt_checkpoint_done(dev, ret);
 	}
 
 	check_regs(external, ret, restarted);

@@ -65,30 +65,11 @@ static int rseq_checkpoint(struct rseq *area)
 	struct ckpt_ioc_checkpoint arg;
 	int dev, ret;
 
-	dev = open("/dev/" CKPT_DEVICE_NAME, O_RDWR);
-	if (dev < 0)
-		rt_die("/dev/" CKPT_DEVICE_NAME);
-	rt_open_at(rt_image, O_WRONLY | O_CREAT | O_TRUNC, RT_IMAGE_FD);
-	rt_open_at(rt_path(".ckptlog"), O_WRONLY | O_CREAT | O_TRUNC,
-		   RT_LOG_FD);
-	rt_stdio_null();
-	memset(&arg, 0, sizeof(arg));
-	arg.fd = RT_IMAGE_FD;
-	arg.flags = CHECKPOINT_SUBTREE;
-	arg.logfd = RT_LOG_FD;
+	dev = rt_checkpoint_open(&arg);
 	area->cpu_id_start = STALE_CPU;
 	area->cpu_id = STALE_CPU;
 	ret = ioctl(dev, CKPT_IOC_CHECKPOINT, &arg);
-	close(dev);
-	close(RT_IMAGE_FD);
-	close(RT_LOG_FD);
-	if (ret < 0)
-		rt_die("CKPT_IOC_CHECKPOINT");
-	if (ret > 0)
-		rt_report("checkpointed: id %d", ret);
-	else
-		rt_report("restarted: pid %d", getpid());
-	return ret > 0;
+	return rt_checkpoint_done(dev, ret < 0 ? -errno : ret);
 }
 
 int main(int argc, char **argv)
