@@ -209,7 +209,7 @@ void *ckpt_obj_fetch(struct ckpt_ctx *ctx, int objref, u32 objtype);
 
 int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t);
 int checkpoint_creds(struct ckpt_ctx *ctx, struct task_struct *t);	/* creds.c */
-int checkpoint_task_ns(struct ckpt_ctx *ctx, struct task_struct *t);	/* process.c */
+int checkpoint_task_ns(struct ckpt_ctx *ctx, struct task_struct *t);	/* ns.c */
 int checkpoint_files(struct ckpt_ctx *ctx, struct task_struct *t, int *ref);	/* files.c */
 int checkpoint_fs(struct ckpt_ctx *ctx, struct task_struct *t, int *ref);	/* files.c */
 /* files.c: a file referred to by a mapping or the mm's executable */
@@ -228,8 +228,8 @@ extern const struct ckpt_obj_ops kcr_fs_ops;		/* files.c */
 extern const struct ckpt_obj_ops kcr_file_ops;		/* files.c */
 extern const struct ckpt_obj_ops kcr_sighand_ops;	/* signal.c */
 extern const struct ckpt_obj_ops kcr_signal_ops;	/* signal.c */
-extern const struct ckpt_obj_ops kcr_ns_ops;		/* process.c */
-extern const struct ckpt_obj_ops kcr_uts_ns_ops;	/* process.c */
+extern const struct ckpt_obj_ops kcr_ns_ops;		/* ns.c */
+extern const struct ckpt_obj_ops kcr_uts_ns_ops;	/* ns.c */
 extern const struct ckpt_obj_ops kcr_mm_ops;		/* memory.c */
 /* memory.c, also for restart: special mapping names */
 struct vm_area_struct;
@@ -284,9 +284,11 @@ int restore_obj_cred(struct ckpt_ctx *ctx, int objref);		/* creds_restore.c */
 int restore_obj_user(struct ckpt_ctx *ctx, int objref);		/* creds_restore.c */
 int restore_obj_user_ns(struct ckpt_ctx *ctx, int objref);	/* creds_restore.c */
 int restore_obj_groupinfo(struct ckpt_ctx *ctx, int objref);	/* creds_restore.c */
-int restore_obj_ns(struct ckpt_ctx *ctx, int objref);		/* restart.c */
-int restore_obj_uts_ns(struct ckpt_ctx *ctx, int objref);	/* restart.c */
-int restore_obj_ipc_ns(struct ckpt_ctx *ctx, int objref);	/* restart.c */
+int restore_obj_ns(struct ckpt_ctx *ctx, int objref);		/* ns_restore.c */
+int restore_obj_uts_ns(struct ckpt_ctx *ctx, int objref);	/* ns_restore.c */
+int restore_obj_ipc_ns(struct ckpt_ctx *ctx, int objref);	/* ns_restore.c */
+/* TASK_NS: the task's namespaces (ns_restore.c) */
+int restore_task_ns(struct ckpt_ctx *ctx);
 
 /*
  * TASK_CREDS: check and prepare the credentials (ctx->restore_cred and
