@@ -253,7 +253,7 @@ out:
 }
 
 #ifdef CONFIG_POSIX_TIMERS
-/* ITIMER_REAL as getitimer() reports it (itimer_get_remtime()). */
+/* ITIMER_REAL as getitimer() reports it (itimer_get_remtime()), armed. */
 static void kcr_real_itimer(struct signal_struct *sig, struct ckpt_itimer *it)
 {
 	ktime_t rem = __hrtimer_get_remaining(&sig->real_timer, true);
@@ -262,6 +262,14 @@ static void kcr_real_itimer(struct signal_struct *sig, struct ckpt_itimer *it)
 		/* Expired, its signal not sent yet: about to fire. */
 		if (rem <= 0)
 			rem = NSEC_PER_USEC;
+	} else if (sig->it_real_incr) {
+		/*
+		 * A periodic timer that fired and waits for its SIGALRM to
+		 * be dequeued, which rearms it (dequeue_signal()): getitimer()
+		 * says 0 left, but setitimer() with 0 would disarm it. It
+		 * fires again one interval after that dequeue.
+		 */
+		rem = sig->it_real_incr;
 	} else {
 		rem = 0;
 	}
