@@ -4,8 +4,8 @@
  *
  * Checkpoint: a kernel object met for the first time gets the next
  * objref (1, 2, ... in order of definition) and the caller writes its
- * definition; later users of the object only write the objref. The hash
- * is keyed by (pointer, objtype): the pointer is the object's identity,
+ * definition; later users of the object only write the objref. Objects
+ * are found by (pointer, objtype): the pointer is the object's identity,
  * and the type keeps an object whose address was freed and reused by an
  * object of another kind (those hashed without a reference) from being
  * taken for it.
@@ -17,39 +17,77 @@
  * Either way the hash holds a reference (ops->grab) on each object until
  * the context is freed (ops->drop), so that an identity cannot be reused
  * during the operation.
+ *
+ * Both lookups take constant time whatever the image holds: objrefs index
+ * an xarray (an image chooses its objrefs, so they may be sparse: the
+ * xarray stays proportional to the number of objects), pointers a
+ * resizable rhashtable (checkpoint only). An image is also bounded in
+ * what it can make the kernel hold: at most kcr_max_objects objects
+ * (-E2BIG past them), at most RLIMIT_NOFILE of the restarter's open files
+ * (-EMFILE), and every allocation is charged to the caller's memory
+ * cgroup.
  */
 #include <linux/err.h>
-#include <linux/hash.h>
-#include <linux/hashtable.h>
+#include <linux/module.h>
+#include <linux/rhashtable.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/xarray.h>
 
 #include "kcr.h"
 
-#define KCR_OBJ_HASH_BITS	10
+/* Documented in README.md ("Limits"). */
+unsigned int kcr_max_objects = 1U << 20;
+module_param_named(max_objects, kcr_max_objects, uint, 0644);
+MODULE_PARM_DESC(max_objects,
+		 "most shared objects one checkpoint or restart may hold");
+
+struct kcr_obj_key {
+	unsigned long ptr;
+	unsigned long objtype;
+};
 
 struct ckpt_obj {
+	struct kcr_obj_key key;
 	void *ptr;
 	int objref;
 	const struct ckpt_obj_ops *ops;
-	struct hlist_node by_ptr;
-	struct hlist_node by_ref;
+	struct rhash_head by_ptr;
 };
 
 struct ckpt_obj_hash {
-	DECLARE_HASHTABLE(by_ptr, KCR_OBJ_HASH_BITS);
-	DECLARE_HASHTABLE(by_ref, KCR_OBJ_HASH_BITS);
-	int next_ref;		/* last objref handed out (checkpoint) */
+	struct xarray by_ref;		/* objref -> struct ckpt_obj */
+	struct rhashtable by_ptr;	/* checkpoint: key -> struct ckpt_obj */
+	bool by_ptr_init;
+	int next_ref;			/* last objref handed out (checkpoint) */
+	unsigned int nr_objs;
+	unsigned int nr_files;		/* CKPT_OBJ_FILE objects held */
+};
+
+static const struct rhashtable_params kcr_obj_params = {
+	.key_len = sizeof(struct kcr_obj_key),
+	.key_offset = offsetof(struct ckpt_obj, key),
+	.head_offset = offsetof(struct ckpt_obj, by_ptr),
+	.automatic_shrinking = false,
 };
 
 int ckpt_obj_hash_alloc(struct ckpt_ctx *ctx)
 {
 	struct ckpt_obj_hash *oh;
+	int ret;
 
-	oh = kvzalloc(sizeof(*oh), GFP_KERNEL);
+	oh = kzalloc(sizeof(*oh), GFP_KERNEL_ACCOUNT);
 	if (!oh)
 		return -ENOMEM;
-	hash_init(oh->by_ptr);
-	hash_init(oh->by_ref);
+	xa_init(&oh->by_ref);
+	if (ctx->kind == CKPT_CTX_CHECKPOINT) {
+		ret = rhashtable_init(&oh->by_ptr, &kcr_obj_params);
+		if (ret) {
+			kfree(oh);
+			return ret;
+		}
+		oh->by_ptr_init = true;
+	}
 	ctx->objhash = oh;
 	return 0;
 }
@@ -57,68 +95,104 @@ int ckpt_obj_hash_alloc(struct ckpt_ctx *ctx)
 void ckpt_obj_hash_free(struct ckpt_ctx *ctx)
 {
 	struct ckpt_obj_hash *oh = ctx->objhash;
-	struct hlist_node *tmp;
 	struct ckpt_obj *obj;
-	int bkt;
+	unsigned long ref;
 
 	if (!oh)
 		return;
-	hash_for_each_safe(oh->by_ref, bkt, tmp, obj, by_ref) {
-		hash_del(&obj->by_ref);
-		hash_del(&obj->by_ptr);
+	/* The table first: it only points at the objects freed below. */
+	if (oh->by_ptr_init)
+		rhashtable_destroy(&oh->by_ptr);
+	xa_for_each(&oh->by_ref, ref, obj) {
 		if (obj->ops->drop)
 			obj->ops->drop(obj->ptr);
 		kfree(obj);
 	}
-	kvfree(oh);
+	xa_destroy(&oh->by_ref);
+	kfree(oh);
 	ctx->objhash = NULL;
 }
 
-static unsigned long kcr_ptr_key(const void *ptr, u32 objtype)
+/* Room for one more object of objtype, or a negative errno (reported). */
+static int kcr_obj_room(struct ckpt_ctx *ctx, u32 objtype)
 {
-	return hash_ptr(ptr, BITS_PER_LONG) ^ objtype;
+	struct ckpt_obj_hash *oh = ctx->objhash;
+
+	if (oh->nr_objs >= READ_ONCE(kcr_max_objects))
+		return ckpt_err(ctx, -E2BIG,
+				"more than %u objects (module parameter max_objects)",
+				READ_ONCE(kcr_max_objects));
+	/*
+	 * Every file the hash holds is an open file of the caller's making
+	 * until the operation ends: as many as it may have open.
+	 */
+	if (objtype == CKPT_OBJ_FILE &&
+	    oh->nr_files >= rlimit(RLIMIT_NOFILE))
+		return ckpt_err(ctx, -EMFILE,
+				"more than %u files (RLIMIT_NOFILE)",
+				oh->nr_files);
+	return 0;
+}
+
+/*
+ * Add ptr as objref; takes the reference the hash holds. An objref taken
+ * already is -EEXIST (for the caller to explain); other errors are
+ * reported here.
+ */
+static int kcr_obj_new(struct ckpt_ctx *ctx, void *ptr, int objref,
+		       const struct ckpt_obj_ops *ops)
+{
+	struct ckpt_obj_hash *oh = ctx->objhash;
+	struct ckpt_obj *obj;
+	int ret;
+
+	ret = kcr_obj_room(ctx, ops->objtype);
+	if (ret)
+		return ret;
+	obj = kzalloc(sizeof(*obj), GFP_KERNEL_ACCOUNT);
+	if (!obj)
+		goto nomem;
+	obj->key.ptr = (unsigned long)ptr;
+	obj->key.objtype = ops->objtype;
+	obj->ptr = ptr;
+	obj->objref = objref;
+	obj->ops = ops;
+	ret = xa_insert(&oh->by_ref, objref, obj, GFP_KERNEL_ACCOUNT);
+	if (ret == -EBUSY) {
+		kfree(obj);
+		return -EEXIST;
+	}
+	if (ret)
+		goto nomem;
+	if (oh->by_ptr_init) {
+		ret = rhashtable_insert_fast(&oh->by_ptr, &obj->by_ptr,
+					     kcr_obj_params);
+		if (ret) {
+			xa_erase(&oh->by_ref, objref);
+			goto nomem;
+		}
+	}
+	if (ops->grab)
+		ops->grab(ptr);
+	oh->nr_objs++;
+	if (ops->objtype == CKPT_OBJ_FILE)
+		oh->nr_files++;
+	return 0;
+nomem:
+	kfree(obj);
+	return ckpt_err(ctx, -ENOMEM, "no memory for object %d of type %u",
+			objref, ops->objtype);
 }
 
 static struct ckpt_obj *kcr_obj_find_ptr(struct ckpt_obj_hash *oh,
 					 const void *ptr, u32 objtype)
 {
-	struct ckpt_obj *obj;
+	struct kcr_obj_key key = {
+		.ptr = (unsigned long)ptr,
+		.objtype = objtype,
+	};
 
-	hash_for_each_possible(oh->by_ptr, obj, by_ptr,
-			       kcr_ptr_key(ptr, objtype))
-		if (obj->ptr == ptr && obj->ops->objtype == objtype)
-			return obj;
-	return NULL;
-}
-
-static struct ckpt_obj *kcr_obj_find_ref(struct ckpt_obj_hash *oh,
-					 int objref)
-{
-	struct ckpt_obj *obj;
-
-	hash_for_each_possible(oh->by_ref, obj, by_ref, objref)
-		if (obj->objref == objref)
-			return obj;
-	return NULL;
-}
-
-/* Hash ptr as objref; takes the reference the hash holds. */
-static int kcr_obj_new(struct ckpt_obj_hash *oh, void *ptr, int objref,
-		       const struct ckpt_obj_ops *ops)
-{
-	struct ckpt_obj *obj;
-
-	obj = kmalloc(sizeof(*obj), GFP_KERNEL);
-	if (!obj)
-		return -ENOMEM;
-	obj->ptr = ptr;
-	obj->objref = objref;
-	obj->ops = ops;
-	if (ops->grab)
-		ops->grab(ptr);
-	hash_add(oh->by_ptr, &obj->by_ptr, kcr_ptr_key(ptr, ops->objtype));
-	hash_add(oh->by_ref, &obj->by_ref, objref);
-	return 0;
+	return rhashtable_lookup_fast(&oh->by_ptr, &key, kcr_obj_params);
 }
 
 int ckpt_obj_lookup(struct ckpt_ctx *ctx, void *ptr, u32 objtype)
@@ -144,9 +218,9 @@ int ckpt_obj_lookup_add(struct ckpt_ctx *ctx, void *ptr,
 		return obj->objref;
 	if (oh->next_ref == INT_MAX)
 		return ckpt_err(ctx, -E2BIG, "too many objects");
-	ret = kcr_obj_new(oh, ptr, oh->next_ref + 1, ops);
+	ret = kcr_obj_new(ctx, ptr, oh->next_ref + 1, ops);
 	if (ret)
-		return ckpt_err(ctx, ret, "object of type %u", ops->objtype);
+		return ret;
 	*first = true;
 	return ++oh->next_ref;
 }
@@ -166,26 +240,25 @@ int ckpt_write_objref(struct ckpt_ctx *ctx, u32 objtype, int objref)
 int ckpt_obj_insert(struct ckpt_ctx *ctx, void *ptr, int objref,
 		    const struct ckpt_obj_ops *ops)
 {
-	struct ckpt_obj_hash *oh = ctx->objhash;
 	int ret;
 
 	if (objref <= 0)
 		return ckpt_err(ctx, -EINVAL, "object of type %u: objref %d",
 				ops->objtype, objref);
-	if (kcr_obj_find_ref(oh, objref))
+	ret = kcr_obj_new(ctx, ptr, objref, ops);
+	if (ret == -EEXIST)
 		return ckpt_err(ctx, -EINVAL,
 				"object of type %u: objref %d defined twice",
 				ops->objtype, objref);
-	ret = kcr_obj_new(oh, ptr, objref, ops);
-	if (ret)
-		return ckpt_err(ctx, ret, "object of type %u", ops->objtype);
-	return 0;
+	return ret;
 }
 
 void *ckpt_obj_fetch(struct ckpt_ctx *ctx, int objref, u32 objtype)
 {
-	struct ckpt_obj *obj = kcr_obj_find_ref(ctx->objhash, objref);
+	struct ckpt_obj *obj = NULL;
 
+	if (objref > 0)
+		obj = xa_load(&ctx->objhash->by_ref, objref);
 	if (!obj)
 		return ERR_PTR(ckpt_err(ctx, -EINVAL,
 					"objref %d (type %u) is not defined",
