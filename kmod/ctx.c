@@ -9,9 +9,10 @@
  * f_pos, as write(2)/read(2) would, so that a caller can put an image
  * after other data in a file and find the file offset past the image
  * afterwards. fdget_pos() is not available to modules, but the mutex it
- * takes is: each ckpt_write()/ckpt_read() holds file->f_pos_lock for the
- * duration of the call, so a concurrent write(2) on the same open file
- * (another thread of the caller) cannot interleave inside a record.
+ * takes is: each ckpt_write()/ckpt_read() holds file->f_pos_lock (of a
+ * file with FMODE_ATOMIC_POS, as fdget_pos() would) for the duration of
+ * the call, so a concurrent write(2) on the same open file (another
+ * thread of the caller) cannot interleave inside a record.
  * Stream files (pipes, sockets: FMODE_STREAM) have no position.
  *
  * Blocking. Pipes and sockets accept partial writes; the loops below go
@@ -84,11 +85,24 @@ struct kcr_pollwait {
 static int kcr_pollwake(wait_queue_entry_t *wait, unsigned int mode,
 			int sync, void *key)
 {
+	struct kcr_poll_entry *e = container_of(wait, struct kcr_poll_entry,
+					       wait);
 	struct kcr_pollwait *pw = wait->private;
 	struct wait_queue_entry dummy = { .private = pw->task };
+	__poll_t events = key ? key_to_poll(key) : 0;
 
-	if (key && !(key_to_poll(key) & pw->pt._key))
+	/*
+	 * POLLFREE: the queue is going away (its owner frees it after an
+	 * RCU grace period). Leave it now, called under its lock, and
+	 * never touch it again (kcr_wait_file() sees head NULL).
+	 */
+	if (events & POLLFREE) {
+		list_del_init(&wait->entry);
+		/* Pairs with the smp_load_acquire() in kcr_wait_file(). */
+		smp_store_release(&e->head, NULL);
+	} else if (key && !(events & pw->pt._key)) {
 		return 0;
+	}
 	/* Pairs with set_current_state() in kcr_wait_file(). */
 	smp_wmb();
 	WRITE_ONCE(pw->triggered, true);
@@ -130,8 +144,16 @@ static int kcr_wait_file(struct file *file, __poll_t events)
 			schedule_timeout(HZ);
 		__set_current_state(TASK_RUNNING);
 	}
-	for (i = 0; i < pw.n; i++)
-		remove_wait_queue(pw.e[i].head, &pw.e[i].wait);
+	/* As ep_remove_wait_queue(): a POLLFREE'd head is gone. */
+	rcu_read_lock();
+	for (i = 0; i < pw.n; i++) {
+		/* Pairs with the smp_store_release() in kcr_pollwake(). */
+		wait_queue_head_t *head = smp_load_acquire(&pw.e[i].head);
+
+		if (head)
+			remove_wait_queue(head, &pw.e[i].wait);
+	}
+	rcu_read_unlock();
 	return signal_pending(current) ? -EINTR : 0;
 }
 
@@ -158,11 +180,18 @@ static int kcr_file_io(struct file *file, void *buf, size_t len, bool write,
 		       size_t *done)
 {
 	bool stream = file->f_mode & FMODE_STREAM;
+	bool pos_lock = file->f_mode & FMODE_ATOMIC_POS;
 	loff_t pos = 0;
 	int ret = 0;
 
 	*done = 0;
-	mutex_lock(&file->f_pos_lock);
+	/*
+	 * As fdget_pos() for read(2): only files with FMODE_ATOMIC_POS, and
+	 * killable, since another thread may hold the lock in a read that
+	 * never ends (a stalled FUSE server).
+	 */
+	if (pos_lock && mutex_lock_killable(&file->f_pos_lock))
+		return -EINTR;
 	if (!stream)
 		pos = file->f_pos;
 	while (*done < len) {
@@ -202,7 +231,8 @@ static int kcr_file_io(struct file *file, void *buf, size_t len, bool write,
 	}
 	if (!stream)
 		file->f_pos = pos;
-	mutex_unlock(&file->f_pos_lock);
+	if (pos_lock)
+		mutex_unlock(&file->f_pos_lock);
 	return ret;
 }
 
@@ -242,7 +272,7 @@ void *ckpt_hdr_get_type(struct ckpt_ctx *ctx, size_t len, u32 type)
 
 	if (len < sizeof(*h) || len > U32_MAX)
 		return NULL;
-	h = kvzalloc(len, GFP_KERNEL);
+	h = kvzalloc(len, GFP_KERNEL_ACCOUNT);
 	if (!h)
 		return NULL;
 	h->type = type;
@@ -310,8 +340,6 @@ int ckpt_write_buffer(struct ckpt_ctx *ctx, const void *buf, size_t len)
  * credentials, their user namespace. Deeper nesting is a crafted image
  * that would otherwise recurse without bound.
  */
-#define KCR_MAX_OBJ_DEPTH	8
-
 /* An ERROR record where another was expected: the image of a failure. */
 static int kcr_read_error(struct ckpt_ctx *ctx, const struct ckpt_hdr *h,
 			  loff_t pos)
@@ -323,7 +351,7 @@ static int kcr_read_error(struct ckpt_ctx *ctx, const struct ckpt_hdr *h,
 	if (h->len < sizeof(*e) || h->len > sizeof(*e) + PAGE_SIZE)
 		return ckpt_err(ctx, -EINVAL,
 				"error record at %lld: length %u", pos, h->len);
-	e = kzalloc(h->len + 1, GFP_KERNEL);
+	e = kzalloc(h->len + 1, GFP_KERNEL_ACCOUNT);
 	if (!e)
 		return -ENOMEM;
 	ret = ckpt_read(ctx, &e->h + 1, h->len - sizeof(*h));
@@ -338,11 +366,15 @@ static int kcr_read_error(struct ckpt_ctx *ctx, const struct ckpt_hdr *h,
 	return ret;
 }
 
-/* An OBJREF record where another was expected: restore that object. */
+/*
+ * An OBJREF record where a record of type was expected: restore that
+ * object, if the grammar (grammar.c) allows its definition here.
+ */
 static int kcr_read_objref(struct ckpt_ctx *ctx, const struct ckpt_hdr *h,
-			   loff_t pos)
+			   loff_t pos, u32 type)
 {
 	struct ckpt_hdr_objref o;
+	u32 allowed;
 	int ret;
 
 	if (h->len != sizeof(o))
@@ -355,11 +387,28 @@ static int kcr_read_objref(struct ckpt_ctx *ctx, const struct ckpt_hdr *h,
 	if (o.objref <= 0)
 		return ckpt_err(ctx, -EINVAL, "objref record at %lld: objref %d",
 				pos, o.objref);
+	if (!ctx->restore_task || ctx->restore_task != current)
+		return ckpt_err(ctx, -EINVAL,
+				"objref record at %lld: object definitions belong inside a task's records",
+				pos);
 	if (ctx->obj_depth >= KCR_MAX_OBJ_DEPTH)
 		return ckpt_err(ctx, -EINVAL,
 				"objref record at %lld: definitions nested deeper than %d",
 				pos, KCR_MAX_OBJ_DEPTH);
-	ctx->obj_depth++;
+	allowed = ctx->obj_depth ?
+		  kcr_objs_within(ctx->obj_stack[ctx->obj_depth - 1]) :
+		  kcr_objs_before(type);
+	if (o.objtype >= 32 || !(allowed & BIT(o.objtype))) {
+		if (ctx->obj_depth)
+			return ckpt_err(ctx, -EINVAL,
+					"objref record at %lld: an object of type %u cannot be defined inside one of type %u",
+					pos, o.objtype,
+					ctx->obj_stack[ctx->obj_depth - 1]);
+		return ckpt_err(ctx, -EINVAL,
+				"objref record at %lld: an object of type %u cannot be defined before a record of type %u",
+				pos, o.objtype, type);
+	}
+	ctx->obj_stack[ctx->obj_depth++] = o.objtype;
 	ret = restore_obj(ctx, o.objtype, o.objref);
 	ctx->obj_depth--;
 	return ret;
@@ -384,7 +433,7 @@ static int kcr_read_hdr(struct ckpt_ctx *ctx, struct ckpt_hdr *h, u32 type,
 		if (h->type == type || ctx->kind != CKPT_CTX_RESTART)
 			break;
 		if (h->type == CKPT_HDR_OBJREF)
-			ret = kcr_read_objref(ctx, h, pos);
+			ret = kcr_read_objref(ctx, h, pos, type);
 		else if (h->type == CKPT_HDR_ERROR)
 			ret = kcr_read_error(ctx, h, pos);
 		else
@@ -420,7 +469,7 @@ void *ckpt_read_obj_payload(struct ckpt_ctx *ctx, size_t len, u32 type,
 	ret = kcr_read_hdr(ctx, &hdr, type, len, len + max_payload);
 	if (ret)
 		return ERR_PTR(ret);
-	h = kvzalloc(hdr.len, GFP_KERNEL);
+	h = kvzalloc(hdr.len, GFP_KERNEL_ACCOUNT);
 	if (!h)
 		return ERR_PTR(ckpt_err(ctx, -ENOMEM,
 					"record type %u: %u bytes", type,
@@ -453,7 +502,7 @@ char *ckpt_read_string(struct ckpt_ctx *ctx, size_t max)
 			   sizeof(hdr) + max);
 	if (ret)
 		return ERR_PTR(ret);
-	s = kmalloc(hdr.len - sizeof(hdr), GFP_KERNEL);
+	s = kmalloc(hdr.len - sizeof(hdr), GFP_KERNEL_ACCOUNT);
 	if (!s)
 		return ERR_PTR(-ENOMEM);
 	ret = ckpt_read(ctx, s, hdr.len - sizeof(hdr));

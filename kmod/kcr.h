@@ -44,6 +44,14 @@
 
 struct ckpt_obj_hash;
 
+/*
+ * Nested definitions (an object whose body starts with the definition of
+ * another) are as deep as the object graph: a file table, a file, its
+ * credentials, their user namespace. Deeper nesting is a crafted image
+ * that would otherwise recurse without bound.
+ */
+#define KCR_MAX_OBJ_DEPTH	8
+
 struct ckpt_ctx {
 	int kind;			/* CKPT_CTX_* */
 	u64 uflags;			/* CHECKPOINT_* or RESTART_* of the caller */
@@ -85,6 +93,12 @@ struct ckpt_ctx {
 	struct cred *restore_cred;	/* task->real_cred */
 	struct cred *restore_ecred;	/* task->cred */
 	/*
+	 * Restart: the task whose records are being read, which alone may
+	 * define objects and have them applied (grammar.c); NULL while the
+	 * coordinator reads the image's header and tail.
+	 */
+	struct task_struct *restore_task;
+	/*
 	 * Set by restart.c once current has been changed: from then on an
 	 * error kills the task instead of returning to its old self.
 	 */
@@ -95,6 +109,16 @@ struct ckpt_ctx {
 	 */
 	int restore_dumpable;
 	int obj_depth;			/* nested object definitions */
+	u32 obj_stack[KCR_MAX_OBJ_DEPTH];	/* their CKPT_OBJ_* types */
+	/*
+	 * Restart, applied by restore_signal_finish() once every record of
+	 * the task is read, so that neither a restored timer nor an
+	 * unblocked pending signal interrupts the reading of the image.
+	 */
+	bool restore_blocked_set;
+	u64 restore_blocked;		/* the task's blocked mask */
+	bool restore_itimers_set;
+	struct ckpt_itimer restore_itimers[3];	/* real, virtual, prof */
 };
 
 /* ctx.c: context, image I/O, messages */
@@ -265,10 +289,13 @@ int kcr_arch_checkpoint_cpu(struct ckpt_ctx *ctx, struct task_struct *t);
  *
  * Shared objects: the reading functions of ctx.c restore the definitions
  * (OBJREF records) they meet before the record they were asked for, with
- * the restore_obj_*() function of the object type. That function reads
- * the object's body, creates or applies it, inserts it under objref
- * with ckpt_obj_insert() (the hash takes its own reference) and returns
- * 0 or a negative errno. Records that use an object fetch it by objref.
+ * the restore_obj_*() function of the object type, where the image
+ * grammar (grammar.c) allows them and only in the task being restored
+ * (ctx->restore_task, which is current): never in the coordinator.
+ * That function reads the object's body, creates or applies it, inserts
+ * it under objref with ckpt_obj_insert() (the hash takes its own
+ * reference) and returns 0 or a negative errno. Records that use an
+ * object fetch it by objref.
  *
  * Per-task objects (file table, fs, mm, sighand, signal) are applied to
  * current when they are defined; the TASK_OBJS record that follows only
@@ -304,6 +331,12 @@ int restore_signal_task(struct ckpt_ctx *ctx);
 int restore_restart_block(struct ckpt_ctx *ctx);
 /* THREAD: in-syscall state, TIF_RESTORE_SIGMASK (signal_restore.c) */
 int restore_thread(struct ckpt_ctx *ctx);
+/*
+ * After the task's last record: arm the interval timers and set the
+ * blocked mask that restore_obj_signal() and restore_signal_task() kept
+ * in ctx (signal_restore.c).
+ */
+int restore_signal_finish(struct ckpt_ctx *ctx);
 
 /*
  * arch/<arch>.c, restart. kcr_arch_restore_header() says whether this
@@ -350,6 +383,25 @@ int kcr_ppc_restart_child_entry(void *arg);	/* arch/powerpc.c */
 #endif
 /* Restore the object that an OBJREF record just read defines. */
 int restore_obj(struct ckpt_ctx *ctx, u32 objtype, int objref);
+
+/*
+ * grammar.c: which object definitions (CKPT_OBJ_* bits) may come before
+ * a record of type at the top level of a task's records, and inside the
+ * body of an object of objtype; whether restoring an object changes the
+ * task being restored.
+ */
+u32 kcr_objs_before(u32 type);
+u32 kcr_objs_within(u32 objtype);
+bool kcr_obj_changes_task(u32 objtype);
+
+/* objhash.c: module parameter max_objects */
+extern unsigned int kcr_max_objects;
+
+/*
+ * main.c: the device number of /dev/checkpoint, as registered (a path
+ * can name another node in another mount or chroot).
+ */
+dev_t kcr_devt(void);
 
 /* sysctl.c */
 extern int kcr_unpriv_allowed;		/* kernel.ckpt_unpriv_allowed */

@@ -28,7 +28,8 @@
 
 pid_t (*kcr_kernel_clone)(struct kernel_clone_args *kargs);
 bool (*kcr_ptrace_may_access)(struct task_struct *task, unsigned int mode);
-int (*kcr_kernel_wait)(pid_t pid, int *stat);
+long (*kcr_kernel_wait4)(pid_t upid, int __user *stat_addr, int options,
+			 struct rusage *ru);
 int (*kcr_sched_setattr)(struct task_struct *p, const struct sched_attr *attr);
 void (*kcr___set_task_comm)(struct task_struct *tsk, const char *from,
 			    bool exec);
@@ -98,7 +99,7 @@ static const struct kcr_ksym kcr_ksyms[] = {
 	KCR_KSYM(kernel_clone),
 	KCR_KSYM(ptrace_may_access),
 	/* restart.c */
-	KCR_KSYM(kernel_wait),
+	KCR_KSYM(kernel_wait4),
 	KCR_KSYM(sched_setattr),
 	KCR_KSYM(__set_task_comm),
 	/* creds_restore.c */

@@ -23,8 +23,10 @@ struct user_struct;
 extern pid_t (*kcr_kernel_clone)(struct kernel_clone_args *kargs);
 extern bool (*kcr_ptrace_may_access)(struct task_struct *task,
 				     unsigned int mode);
-/* restart.c: reap a task whose restart failed */
-extern int (*kcr_kernel_wait)(pid_t pid, int *stat);
+/* restart.c: reap a task whose restart failed, whatever its exit signal */
+struct rusage;
+extern long (*kcr_kernel_wait4)(pid_t upid, int __user *stat_addr,
+				int options, struct rusage *ru);
 /* restart.c: the TASK record (sched_setattr with the user's checks) */
 struct sched_attr;
 extern int (*kcr_sched_setattr)(struct task_struct *p,

@@ -53,6 +53,11 @@ static struct miscdevice kcr_miscdev = {
 	.mode	= 0666,
 };
 
+dev_t kcr_devt(void)
+{
+	return MKDEV(MISC_MAJOR, kcr_miscdev.minor);
+}
+
 static int __init kcr_init(void)
 {
 	int ret;

@@ -26,10 +26,12 @@
 #include <linux/cred.h>
 #include <linux/err.h>
 #include <linux/fdtable.h>
+#include <linux/file.h>
 #include <linux/futex.h>
 #include <linux/nsproxy.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
+#include <linux/refcount.h>
 #include <linux/sched.h>
 #include <linux/sched/coredump.h>
 #include <linux/sched/signal.h>
@@ -49,9 +51,26 @@
 #include "kcr.h"
 #include "ksyms.h"
 
-/* Hand-over between the caller and the task it restores. */
+/*
+ * Hand-over between the caller (the coordinator) and the task it
+ * restores. Either may be killed while the other still runs: a
+ * coordinator killed while the task reads a stalled image, a task killed
+ * while the coordinator reads the tail. So each holds a reference, the
+ * last one frees the context, and neither waits for the other without
+ * being killable.
+ *
+ * r also holds the /dev/checkpoint file that the ioctl came through,
+ * and with it the module, from the start: a RESTART_TASKSELF caller may
+ * close its own descriptor of it in the restore of its file table, and
+ * a restored task runs module code (a task_work on its way to user mode)
+ * after the coordinator is gone. The last reference's fput() leaves
+ * __fput(), which drops the module, to a task_work of the kernel's that
+ * runs after ours has returned.
+ */
 struct kcr_restart {
+	refcount_t users;
 	struct ckpt_ctx *ctx;
+	struct file *dev;
 	struct ckpt_pids pids;		/* the task's entry of TREE */
 	/* Task: its records are read (err says how that went). */
 	struct completion restored;
@@ -64,6 +83,19 @@ struct kcr_restart {
 	void *cpu;			/* kcr_arch_restore_cpu() state */
 	struct callback_head work;
 };
+
+static void kcr_restart_put(struct kcr_restart *r)
+{
+	struct file *dev = r->dev;
+
+	if (!refcount_dec_and_test(&r->users))
+		return;
+	kvfree(r->cpu);
+	ckpt_ctx_free(r->ctx);
+	kfree(r);
+	/* Last: the module's code may be done with. */
+	fput(dev);
+}
 
 /* Object definitions, by CKPT_OBJ_* type. */
 static int (*const kcr_obj_restore[])(struct ckpt_ctx *ctx, int objref) = {
@@ -82,6 +114,11 @@ static int (*const kcr_obj_restore[])(struct ckpt_ctx *ctx, int objref) = {
 	[CKPT_OBJ_GROUPINFO]	= restore_obj_groupinfo,
 };
 
+/*
+ * ctx.c calls this for a definition that the grammar allows, read by
+ * the task being restored (ctx->restore_task == current), which the
+ * object is then restored into.
+ */
 int restore_obj(struct ckpt_ctx *ctx, u32 objtype, int objref)
 {
 	if (objtype >= ARRAY_SIZE(kcr_obj_restore) ||
@@ -89,6 +126,13 @@ int restore_obj(struct ckpt_ctx *ctx, u32 objtype, int objref)
 		return ckpt_err(ctx, -EINVAL,
 				"objref %d: object type %u cannot be restored",
 				objref, objtype);
+	if (ctx->restore_task != current)
+		return ckpt_err(ctx, -EINVAL,
+				"objref %d: not read by the task being restored",
+				objref);
+	/* Before the first change, not after it: see kcr_restart_self(). */
+	if (kcr_obj_changes_task(objtype))
+		ctx->restore_changed = true;
 	return kcr_obj_restore[objtype](ctx, objref);
 }
 
@@ -198,7 +242,14 @@ static int kcr_apply_task(struct ckpt_ctx *ctx, struct ckpt_hdr_task *h)
 				"scheduling policy %u nice %d priority %u",
 				h->policy, h->nice, h->rt_priority);
 
-	WRITE_ONCE(current->exit_signal, h->exit_signal);
+	/*
+	 * The signal the parent gets when the task exits is the parent's
+	 * choice, made when it created the task: the coordinator creates
+	 * it for the image (clone3()'s rule, valid_signal(), was checked),
+	 * while a RESTART_TASKSELF caller keeps what its own parent chose.
+	 */
+	if (!(ctx->uflags & RESTART_TASKSELF))
+		WRITE_ONCE(current->exit_signal, h->exit_signal);
 	current->personality = h->personality;
 	/* No new privileges cannot be cleared, as with prctl(). */
 	if (h->flags & CKPT_TASK_NO_NEW_PRIVS)
@@ -316,6 +367,7 @@ static void kcr_restart_load(struct callback_head *work)
 	if (ret)
 		force_sig(SIGKILL);
 	complete(&r->loaded);
+	kcr_restart_put(r);
 }
 
 /*
@@ -323,12 +375,13 @@ static void kcr_restart_load(struct callback_head *work)
  * the arch's signal code after the task_work, which then delivers the
  * restored pending signals, or applies the restart of an interrupted
  * system call (-ERESTART* in the restored registers) when there is none.
+ * The work owns the task's reference on r.
  */
-static int kcr_restart_arm(struct kcr_restart *r, task_work_func_t func)
+static int kcr_restart_arm(struct kcr_restart *r)
 {
 	int ret;
 
-	init_task_work(&r->work, func);
+	init_task_work(&r->work, kcr_restart_load);
 	ret = task_work_add(current, &r->work, TWA_SIGNAL);
 	if (ret)
 		return ret;
@@ -341,34 +394,42 @@ int kcr_restart_child(void *arg)
 {
 	struct kcr_restart *r = arg;
 	struct ckpt_ctx *ctx = r->ctx;
-	int ret;
+	int ret = 0;
 
 	ctx->tsk = current;
-	ret = 0;
+	ctx->restore_task = current;
 	if (!(ctx->uflags & RESTART_NO_PIDS) &&
 	    task_pid_vnr(current) != r->pids.vpid)
 		ret = ckpt_err(ctx, -EBUSY, "got pid %d instead of %d",
 			       task_pid_vnr(current), r->pids.vpid);
 	if (!ret)
 		ret = kcr_restore_task(ctx, r);
+	/* After the last record: timers and mask would interrupt reads. */
+	if (!ret)
+		ret = restore_signal_finish(ctx);
+	ctx->restore_task = NULL;
+	ctx->tsk = NULL;
 	r->err = ret;
 	complete(&r->restored);
 	if (ret)
 		goto die;
 
-	wait_for_completion(&r->verdict);
-	if (!r->go)
+	/* Killable: the coordinator may wait long for a stalled tail. */
+	if (wait_for_completion_killable(&r->verdict) || !r->go)
 		goto die;
-	ret = kcr_restart_arm(r, kcr_restart_load);
+	ret = kcr_restart_arm(r);
 	if (!ret)
 		return 0;
-	r->err = ret;
-	kvfree(r->cpu);
-	r->cpu = NULL;
-	complete(&r->loaded);
 die:
-	/* Nothing of it may run in user mode. */
+	/*
+	 * Nothing of it may run in user mode. A coordinator that let it go
+	 * waits for the load: tell it there is none.
+	 */
 	force_sig(SIGKILL);
+	if (!r->err)
+		r->err = ret ? ret : -EINTR;
+	complete(&r->loaded);
+	kcr_restart_put(r);
 	return 0;
 }
 
@@ -516,21 +577,60 @@ static int kcr_read_prologue(struct ckpt_ctx *ctx, struct ckpt_pids *pids)
 	return ret;
 }
 
-/* Reap a task that was killed because its restart failed. */
+/*
+ * Block every signal of current that can be blocked, keeping the old mask
+ * in saved. Not through a full set: sigprocmask() would block SIGKILL
+ * too, and a task that blocks SIGKILL is not woken by it (wants_signal()),
+ * which would make the killable waits of a restart unkillable.
+ */
+static void kcr_block_signals(sigset_t *saved)
+{
+	sigset_t block;
+
+	sigfillset(&block);
+	sigdelsetmask(&block, sigmask(SIGKILL) | sigmask(SIGSTOP));
+	sigprocmask(SIG_SETMASK, &block, saved);
+}
+
+/*
+ * Reap a task that was killed because its restart failed, whatever its
+ * exit signal (__WALL: the image may have set one other than SIGCHLD).
+ */
 static void kcr_reap(pid_t pid)
 {
-	sigset_t block, saved;
-	int status;
+	sigset_t saved;
 
 	/*
 	 * A pending signal of the caller (SIGCHLD in a Go program) would
 	 * interrupt the wait and leave the killed task a zombie: wait with
-	 * signals blocked, as around kernel_clone().
+	 * signals blocked, as around kernel_clone(). SIGKILL still ends the
+	 * wait; the zombie then goes to our reaper with the rest of us.
 	 */
-	sigfillset(&block);
-	sigprocmask(SIG_SETMASK, &block, &saved);
-	kcr_kernel_wait(pid, &status);
+	kcr_block_signals(&saved);
+	kcr_kernel_wait4(pid, NULL, __WALL, NULL);
 	sigprocmask(SIG_SETMASK, &saved, NULL);
+}
+
+/* Kill the task pid (the coordinator's child) that is being restored. */
+static void kcr_kill_task(pid_t pid)
+{
+	struct pid *p = find_get_pid(pid);
+
+	kill_pid(p, SIGKILL, 1);
+	put_pid(p);
+}
+
+/*
+ * The coordinator waits for its task, killably. Killed, it kills the
+ * task and leaves without waiting for it: the task holds its own
+ * reference on r and ends on its own.
+ */
+static int kcr_wait_task(struct completion *c, pid_t pid)
+{
+	if (!wait_for_completion_killable(c))
+		return 0;
+	kcr_kill_task(pid);
+	return -EINTR;
 }
 
 /* Coordinator: create the task, let it restore itself, check the tail. */
@@ -543,7 +643,7 @@ static long kcr_restart_coordinator(struct ckpt_ctx *ctx,
 		.fn = KCR_RESTART_CHILD_FN,
 		.fn_arg = r,
 	};
-	sigset_t block, saved;
+	sigset_t saved;
 	pid_t pid;
 	int ret;
 
@@ -551,17 +651,19 @@ static long kcr_restart_coordinator(struct ckpt_ctx *ctx,
 		args.set_tid = &set_tid;
 		args.set_tid_size = 1;
 	}
+	/* The task's reference. */
+	refcount_inc(&r->users);
 	/*
 	 * fork() fails with -ERESTARTNOINTR whenever a signal is pending and
 	 * lets the system call start over; this ioctl cannot, having read
 	 * the image already. The caller's signals wait until the task exists
 	 * instead (all but SIGKILL and SIGSTOP, which cannot be blocked).
 	 */
-	sigfillset(&block);
-	sigprocmask(SIG_SETMASK, &block, &saved);
+	kcr_block_signals(&saved);
 	pid = kcr_kernel_clone(&args);
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 	if (pid < 0) {
+		refcount_dec(&r->users);
 		if (pid == -EEXIST)
 			return ckpt_err(ctx, -EBUSY,
 					"pid %d is in use (restart with RESTART_NO_PIDS for a fresh pid)",
@@ -573,26 +675,19 @@ static long kcr_restart_coordinator(struct ckpt_ctx *ctx,
 		return ckpt_err(ctx, pid, "cannot create the task");
 	}
 
-	/*
-	 * The task reads the image now. Not killable: it may hold the image
-	 * and objects of ctx; a fatal signal to us is passed on to it, and
-	 * its reads then end with -EINTR.
-	 */
-	if (wait_for_completion_killable(&r->restored)) {
-		struct pid *p = find_get_pid(pid);
-
-		kill_pid(p, SIGKILL, 1);
-		put_pid(p);
-		wait_for_completion(&r->restored);
-	}
-	ctx->tsk = NULL;
+	/* The task reads its records now; ctx is the task's meanwhile. */
+	ret = kcr_wait_task(&r->restored, pid);
+	if (ret)
+		return ret;
 	ret = r->err;
 	if (!ret)
 		ret = kcr_read_tail(ctx);
 	r->go = !ret;
 	complete(&r->verdict);
 	if (!ret) {
-		wait_for_completion(&r->loaded);
+		ret = kcr_wait_task(&r->loaded, pid);
+		if (ret)
+			return ret;
 		ret = r->err;
 		if (ret)
 			ckpt_err(ctx, ret, "loading the registers failed");
@@ -604,23 +699,17 @@ static long kcr_restart_coordinator(struct ckpt_ctx *ctx,
 	return pid;
 }
 
-/* Self restart: the hand-over struct outlives the ioctl, in the work. */
-static void kcr_restart_self_load(struct callback_head *work)
-{
-	struct kcr_restart *r = container_of(work, struct kcr_restart, work);
-
-	kcr_restart_load(work);
-	kfree(r);
-}
-
 /*
  * RESTART_TASKSELF: the caller becomes the image's task. It must be the
  * only user of what it replaces, or the replacement would change other
- * tasks too.
+ * tasks too. Until the first change (ctx->restore_changed, set before
+ * it) a failure returns the error to the caller, untouched; after it,
+ * the caller is killed: it is no longer itself.
  */
 static long kcr_restart_self(struct ckpt_ctx *ctx, struct kcr_restart *r,
 			     pid_t pid)
 {
+	sigset_t saved;
 	int ret;
 
 	ctx->tsk = current;
@@ -634,28 +723,32 @@ static long kcr_restart_self(struct ckpt_ctx *ctx, struct kcr_restart *r,
 		return ckpt_err(ctx, -EBUSY,
 				"RESTART_TASKSELF: the caller shares its memory, files or signal handlers with other tasks");
 
+	/* No signal of the caller's interrupts the reading (see above). */
+	kcr_block_signals(&saved);
+	ctx->restore_task = current;
 	ret = kcr_restore_task(ctx, r);
 	if (!ret)
 		ret = kcr_read_tail(ctx);
 	if (!ret)
-		ret = kcr_restart_arm(r, kcr_restart_self_load);
-	if (!ret)
-		return 0;
+		ret = restore_signal_finish(ctx);
+	ctx->restore_task = NULL;
+	if (!ret) {
+		/* The work owns a reference. */
+		refcount_inc(&r->users);
+		ret = kcr_restart_arm(r);
+		if (!ret)
+			return 0;
+		refcount_dec(&r->users);
+	}
 	kvfree(r->cpu);
 	r->cpu = NULL;
 	if (ctx->restore_changed) {
 		ckpt_err(ctx, ret, "restart failed half way: killing the task");
 		force_sig(SIGKILL);
+	} else {
+		sigprocmask(SIG_SETMASK, &saved, NULL);
 	}
 	return ret;
-}
-
-static void kcr_restart_free(struct kcr_restart *r)
-{
-	if (r) {
-		kvfree(r->cpu);
-		kfree(r);
-	}
 }
 
 long kcr_ioctl_restart(struct file *dev, void __user *uarg)
@@ -678,12 +771,14 @@ long kcr_ioctl_restart(struct file *dev, void __user *uarg)
 			     args.logfd);
 	if (IS_ERR(ctx))
 		return PTR_ERR(ctx);
-	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 	if (!r) {
-		ret = -ENOMEM;
-		goto out;
+		ckpt_ctx_free(ctx);
+		return -ENOMEM;
 	}
+	refcount_set(&r->users, 1);
 	r->ctx = ctx;
+	r->dev = get_file(dev);
 	init_completion(&r->restored);
 	init_completion(&r->verdict);
 	init_completion(&r->loaded);
@@ -696,17 +791,13 @@ long kcr_ioctl_restart(struct file *dev, void __user *uarg)
 	ret = kcr_read_prologue(ctx, &r->pids);
 	if (ret)
 		goto out;
-	if (args.flags & RESTART_TASKSELF) {
+	if (args.flags & RESTART_TASKSELF)
 		ret = kcr_restart_self(ctx, r, args.pid);
-		/* On success r belongs to the task_work, which frees it. */
-		if (!ret)
-			r = NULL;
-	} else {
+	else
 		ret = kcr_restart_coordinator(ctx, r);
-	}
 out:
-	kcr_restart_free(r);
-	ckpt_ctx_free(ctx);
+	/* The context goes with the last reference: maybe the task's. */
+	kcr_restart_put(r);
 	/* An interrupted restart cannot be restarted (the image is read). */
 	if (ret == -ERESTARTSYS || ret == -ERESTARTNOINTR ||
 	    ret == -ERESTARTNOHAND || ret == -ERESTART_RESTARTBLOCK)

@@ -17,11 +17,14 @@
  * Signals during the restore. The task restores itself from the image,
  * and a pending unblocked signal would interrupt its reads (a pipe or a
  * socket) and could even end it (a fatal default action is taken when
- * the signal is queued) before it is whole. So both queues are filled
- * while every signal is blocked, the task's own mask is set after them
- * (SIGNAL_TASK), and TIF_SIGPENDING, which that may set, is cleared
- * then, unless a fatal signal is pending for real. restart.c sets it
- * again on the way out, where the restored signals get delivered.
+ * the signal is queued) before it is whole. So every signal stays
+ * blocked while records are read: both queues are filled then, and the
+ * task's own mask and its interval timers, which would queue SIGALRM &
+ * co. while later records are still to be read, are kept in ctx and set
+ * by restore_signal_finish() after the task's last record.
+ * TIF_SIGPENDING, which the mask may set, is cleared then, unless a
+ * fatal signal is pending for real; restart.c sets it again on the way
+ * out, where the restored signals get delivered.
  *
  * Restart blocks. The image holds the time an interrupted sleep had left
  * (checkpoint_restart_block()); it is added to this machine's clock now,
@@ -307,6 +310,22 @@ static int kcr_restore_rlimits(struct ckpt_ctx *ctx,
 	return 0;
 }
 
+static int kcr_check_itimer(struct ckpt_ctx *ctx, int which,
+			    const struct ckpt_itimer *it)
+{
+	if (it->value > KTIME_MAX || it->interval > KTIME_MAX)
+		return ckpt_err(ctx, -EINVAL,
+				"interval timer %d: value %llu interval %llu ns",
+				which, it->value, it->interval);
+#ifndef CONFIG_POSIX_TIMERS
+	if (it->value)
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"interval timer %d: this kernel has no interval timers",
+				which);
+#endif
+	return 0;
+}
+
 #ifdef CONFIG_POSIX_TIMERS
 static int kcr_restore_itimer(struct ckpt_ctx *ctx, int which,
 			      const struct ckpt_itimer *it)
@@ -314,10 +333,6 @@ static int kcr_restore_itimer(struct ckpt_ctx *ctx, int which,
 	struct itimerspec64 v;
 	int ret;
 
-	if (it->value > KTIME_MAX || it->interval > KTIME_MAX)
-		return ckpt_err(ctx, -EINVAL,
-				"interval timer %d: value %llu interval %llu ns",
-				which, it->value, it->interval);
 	v.it_value = ns_to_timespec64(it->value);
 	v.it_interval = ns_to_timespec64(it->interval);
 	ret = kcr_do_setitimer(which, &v, NULL);
@@ -368,15 +383,17 @@ int restore_obj_signal(struct ckpt_ctx *ctx, int objref)
 	ret = kcr_restore_rlimits(ctx, h);
 	if (ret)
 		goto out;
-#ifdef CONFIG_POSIX_TIMERS
-	ret = kcr_restore_itimer(ctx, ITIMER_REAL, &h->it_real);
+	ret = kcr_check_itimer(ctx, ITIMER_REAL, &h->it_real);
 	if (!ret)
-		ret = kcr_restore_itimer(ctx, ITIMER_VIRTUAL, &h->it_virt);
+		ret = kcr_check_itimer(ctx, ITIMER_VIRTUAL, &h->it_virt);
 	if (!ret)
-		ret = kcr_restore_itimer(ctx, ITIMER_PROF, &h->it_prof);
+		ret = kcr_check_itimer(ctx, ITIMER_PROF, &h->it_prof);
 	if (ret)
 		goto out;
-#endif
+	ctx->restore_itimers[ITIMER_REAL] = h->it_real;
+	ctx->restore_itimers[ITIMER_VIRTUAL] = h->it_virt;
+	ctx->restore_itimers[ITIMER_PROF] = h->it_prof;
+	ctx->restore_itimers_set = true;
 
 	/*
 	 * Every signal blocked until SIGNAL_TASK gives the task's mask; a
@@ -451,14 +468,14 @@ int restore_signal_task(struct ckpt_ctx *ctx)
 	/*
 	 * The task's queue while every signal is still blocked (see above):
 	 * a signal whose default action ends the task is only queued, and
-	 * does so on the way out like it would have.
+	 * does so on the way out like it would have. The mask waits for
+	 * restore_signal_finish().
 	 */
 	ret = kcr_restore_pending(ctx, false);
-	if (!ret)
-		ret = kcr_set_blocked(ctx, h->blocked);
-	kcr_quiet_sigpending();
 	if (ret)
 		goto out;
+	ctx->restore_blocked = h->blocked;
+	ctx->restore_blocked_set = true;
 	/*
 	 * Put back on the way out when restore_thread() finds
 	 * TIF_RESTORE_SIGMASK; the blocked mask otherwise, so that a stray
@@ -747,5 +764,30 @@ int restore_thread(struct ckpt_ctx *ctx)
 		clear_restore_sigmask();
 out:
 	ckpt_hdr_put(ctx, h);
+	return ret;
+}
+
+int restore_signal_finish(struct ckpt_ctx *ctx)
+{
+	int ret = 0;
+
+#ifdef CONFIG_POSIX_TIMERS
+	if (ctx->restore_itimers_set) {
+		ret = kcr_restore_itimer(ctx, ITIMER_REAL,
+					 &ctx->restore_itimers[ITIMER_REAL]);
+		if (!ret)
+			ret = kcr_restore_itimer(ctx, ITIMER_VIRTUAL,
+						 &ctx->restore_itimers[ITIMER_VIRTUAL]);
+		if (!ret)
+			ret = kcr_restore_itimer(ctx, ITIMER_PROF,
+						 &ctx->restore_itimers[ITIMER_PROF]);
+		if (ret)
+			return ret;
+	}
+#endif
+	if (ctx->restore_blocked_set) {
+		ret = kcr_set_blocked(ctx, ctx->restore_blocked);
+		kcr_quiet_sigpending();
+	}
 	return ret;
 }
