@@ -62,7 +62,7 @@ func TestRestartRseqTaskSelf(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := rt.Image + ".restartlog"
-	out, err := exec.Command(filepath.Join(guestproto.BinDir, "selfrestart"), rt.Image, log).CombinedOutput()
+	out, err := combinedOutput(exec.Command(filepath.Join(guestproto.BinDir, "selfrestart"), rt.Image, log))
 	restartLog, _ := os.ReadFile(log)
 	if err != nil || !strings.Contains(rt.Report(), "PASS: 0 failures") {
 		t.Fatalf("selfrestart: %v\n%s\nrestart log:\n%s\nreport:\n%s", err, out, restartLog, rt.Report())

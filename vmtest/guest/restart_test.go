@@ -276,7 +276,7 @@ func TestRestartTaskSelf(t *testing.T) {
 	}
 	log := rt.Image + ".restartlog"
 	cmd := exec.Command(filepath.Join(guestproto.BinDir, "selfrestart"), rt.Image, log)
-	out, err := cmd.CombinedOutput()
+	out, err := combinedOutput(cmd)
 	restartLog, _ := os.ReadFile(log)
 	if err != nil {
 		t.Fatalf("selfrestart: %v\n%s\nrestart log:\n%s\nreport:\n%s", err, out, restartLog, rt.Report())
@@ -297,7 +297,7 @@ func TestRestartTaskSelf(t *testing.T) {
 	if err := os.WriteFile(bad, img[:len(img)/2], 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err = exec.Command(filepath.Join(guestproto.BinDir, "selfrestart"), bad, log).CombinedOutput()
+	out, err = combinedOutput(exec.Command(filepath.Join(guestproto.BinDir, "selfrestart"), bad, log))
 	var ee *exec.ExitError
 	restartLog, _ = os.ReadFile(log)
 	switch {

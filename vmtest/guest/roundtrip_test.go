@@ -302,3 +302,12 @@ func taskStacks() string {
 	}
 	return b.String()
 }
+
+// combinedOutput is cmd.CombinedOutput() under hangWatch: a process
+// that restarts itself (RESTART_TASKSELF) and hangs in the kernel shows
+// where, instead of hanging the suite.
+func combinedOutput(cmd *exec.Cmd) ([]byte, error) {
+	stop := hangWatch(strings.Join(cmd.Args, " "))
+	defer stop()
+	return cmd.CombinedOutput()
+}
