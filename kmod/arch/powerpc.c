@@ -44,6 +44,7 @@
 #include <asm/ptrace.h>
 #include <asm/reg.h>
 #include <asm/switch_to.h>
+#include <asm/syscall.h>
 #include <asm/thread_info.h>
 
 #include "../kcr.h"
@@ -83,6 +84,19 @@ static void kcr_ppc_check_layout(void)
 		     offsetof(struct ckpt_hdr_cpu_ppc64, fpr) != 32 * 8);
 	BUILD_BUG_ON(ELF_NFPREG != 33);
 	BUILD_BUG_ON(sizeof(struct kcr_ppc_vmx) != 34 * 16);
+}
+
+/*
+ * syscall_get_nr() of arch/powerpc/include/asm/syscall.h is r0 as an int
+ * when trap says sc or scv, else -1 (an interrupt stopped user mode).
+ * A negative r0 is no system call either: system_call_exception()
+ * refuses every number from NR_syscalls up, as unsigned.
+ */
+int kcr_arch_syscall_nr(struct task_struct *t)
+{
+	int nr = syscall_get_nr(t, task_pt_regs(t));
+
+	return nr < 0 ? -1 : nr;
 }
 
 int kcr_arch_header(struct ckpt_ctx *ctx, struct ckpt_hdr_header_arch *h)

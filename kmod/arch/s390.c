@@ -93,6 +93,20 @@ static u32 kcr_s390_system_call(struct task_struct *t)
 	return test_pt_regs_flag(regs, PIF_SYSCALL) ? regs->int_code : 0;
 }
 
+/*
+ * syscall_get_nr() of arch/s390/include/asm/syscall.h answers "none" with
+ * -1 converted to the unsigned int of int_code, which is 4294967295 as
+ * its long: not negative. The svc number is the low 16 bits of int_code
+ * (__do_syscall() puts r1's number there for svc 0), valid while
+ * PIF_SYSCALL is set.
+ */
+int kcr_arch_syscall_nr(struct task_struct *t)
+{
+	u32 sc = kcr_s390_system_call(t);
+
+	return sc ? sc & 0xffff : -1;
+}
+
 static int kcr_s390_get_regs(struct ckpt_ctx *ctx, struct task_struct *t,
 			     const struct user_regset_view *view,
 			     struct ckpt_hdr_cpu_s390 *h)

@@ -41,6 +41,7 @@
 #include <asm/processor.h>
 #include <asm/ptrace.h>
 #include <asm/segment.h>
+#include <asm/syscall.h>
 #include <asm/user.h>
 
 #include "../kcr.h"
@@ -130,6 +131,20 @@ static void kcr_x86_sync_pkru(struct task_struct *t)
 {
 	if (t == current && cpu_feature_enabled(X86_FEATURE_OSPKE))
 		current->thread.pkru = read_pkru();
+}
+
+/*
+ * syscall_get_nr() of arch/x86/include/asm/syscall.h is orig_ax as an
+ * int: the rax of a SYSCALL, or -1, which every interrupt and exception
+ * entry stores ("no syscall to restart", arch/x86/entry/entry_64.S).
+ * do_syscall_64() takes the number as an int too, so a negative one is
+ * no system call that ran.
+ */
+int kcr_arch_syscall_nr(struct task_struct *t)
+{
+	int nr = syscall_get_nr(t, task_pt_regs(t));
+
+	return nr < 0 ? -1 : nr;
 }
 
 int kcr_arch_checkpoint_cpu(struct ckpt_ctx *ctx, struct task_struct *t)
