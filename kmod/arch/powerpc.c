@@ -436,6 +436,13 @@ static bool kcr_ppc_zero(const void *p, size_t len)
 #define KCR_PPC_DSCR_BITS	0x0000000001ffffffULL
 /* PPR: the thread priority, bits 11-13. */
 #define KCR_PPC_PPR_BITS	(7ULL << 50)
+/*
+ * The highest priority problem state can set: medium (or 2,2,2 or
+ * mtspr PPR; medium high and high are privileged, very high is the
+ * hypervisor's). The exit to user mode loads regs->ppr with a privileged
+ * mtspr, so a higher value from the image would be granted.
+ */
+#define KCR_PPC_PPR_USER_MAX	(4ULL << 50)
 
 static int kcr_ppc_check_sets(struct ckpt_ctx *ctx,
 			      const struct ckpt_hdr_cpu_ppc64 *h)
@@ -475,9 +482,12 @@ static int kcr_ppc_check_sets(struct ckpt_ctx *ctx,
 		if (h->dscr & ~KCR_PPC_DSCR_BITS)
 			return ckpt_err(ctx, -EINVAL, "ppc64: DSCR %#llx",
 					h->dscr);
-		if (h->ppr & ~KCR_PPC_PPR_BITS)
-			return ckpt_err(ctx, -EINVAL, "ppc64: PPR %#llx",
-					h->ppr);
+		if ((h->ppr & ~KCR_PPC_PPR_BITS) ||
+		    h->ppr > KCR_PPC_PPR_USER_MAX)
+			return ckpt_err(ctx, -EINVAL,
+					"ppc64: PPR %#llx: priority %llu, user mode may set at most %llu",
+					h->ppr, h->ppr >> 50 & 7,
+					KCR_PPC_PPR_USER_MAX >> 50);
 	} else if (h->ppr || h->dscr || h->tar) {
 		return ckpt_err(ctx, -EINVAL,
 				"ppc64: POWER8 registers without their flag");

@@ -199,6 +199,7 @@ int kcr_arch_checkpoint_cpu(struct ckpt_ctx *ctx, struct task_struct *t)
 	} else {
 		h->system_call = kcr_s390_system_call(t);
 	}
+	h->restart_addr = t->restart_block.arch_data;
 
 	ret = ckpt_write_obj(ctx, &h->h);
 	if (ret)
@@ -335,6 +336,17 @@ void *kcr_arch_restore_cpu(struct ckpt_ctx *ctx)
 			       h->__pad);
 		goto out;
 	}
+	/*
+	 * do_syscall() in arch/s390/kernel/syscall.c jumps to an even
+	 * arch_data on sys_restart_syscall and sets it to 1 after; only
+	 * the signal code stores an address there (a PSW address: even).
+	 */
+	if (h->restart_addr != 1 && (h->restart_addr & 1)) {
+		ret = ckpt_err(ctx, -EINVAL,
+			       "s390: restart block address %#llx is odd",
+			       h->restart_addr);
+		goto out;
+	}
 
 	state = kvmalloc(sizeof(*state), GFP_KERNEL);
 	if (state)
@@ -407,5 +419,11 @@ int kcr_arch_load_cpu(void *state)
 		clear_pt_regs_flag(regs, PIF_SYSCALL);
 	}
 	current->thread.system_call = h->system_call;
+	/*
+	 * After restore_restart_block(), which rebuilt the restart block
+	 * from zeroes: an arch_data of 0 would send the next
+	 * restart_syscall to address 0.
+	 */
+	current->restart_block.arch_data = h->restart_addr;
 	return 0;
 }

@@ -24,6 +24,7 @@
  */
 #include <stdint.h>
 #include <sys/auxv.h>
+#include <sys/syscall.h>
 #include <time.h>
 
 #include "rt.h"
@@ -496,6 +497,15 @@ int main(int argc, char **argv)
 			 "FP control register %#llx: not rounding toward zero",
 			 reg);
 	}
+	/*
+	 * Nothing was interrupted: restart_syscall() runs the restart
+	 * block of a task with none, do_no_restart_syscall(), and returns
+	 * here with EINTR (on s390 it returns to restart_block.arch_data
+	 * unless that is 1).
+	 */
+	errno = 0;
+	RT_CHECK(syscall(SYS_restart_syscall) == -1 && errno == EINTR,
+		 "restart_syscall: %s", strerror(errno));
 	rt_report("done: pid %d", getpid());
 	return rt_end();
 }
