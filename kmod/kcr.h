@@ -276,6 +276,13 @@ int kcr_arch_header(struct ckpt_ctx *ctx, struct ckpt_hdr_header_arch *h);
  * sees it, and the task is not in a system call to restart.
  */
 int kcr_arch_checkpoint_cpu(struct ckpt_ctx *ctx, struct task_struct *t);
+/*
+ * The number of the system call the frozen task t is in, or -1 when it
+ * is not in one (stopped in user mode by an interrupt). Each arch's
+ * syscall_get_nr() says "none" its own way: s390's is (unsigned int)-1
+ * as a long, which is positive.
+ */
+int kcr_arch_syscall_nr(struct task_struct *t);
 
 /*
  * Restart. The records of a task are read by the task being restored

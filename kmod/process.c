@@ -210,7 +210,7 @@ int checkpoint_thread(struct ckpt_ctx *ctx, struct task_struct *t)
 	h->syscall_nr = -1;
 	if (t != current) {
 		struct pt_regs *regs = task_pt_regs(t);
-		long nr = syscall_get_nr(t, regs);
+		int nr = kcr_arch_syscall_nr(t);
 
 		if (nr >= 0) {
 			long err = syscall_get_error(t, regs);

@@ -874,18 +874,19 @@ const (
 
 // CkptHdrCpuS390 is struct ckpt_hdr_cpu_s390.
 type CkptHdrCpuS390 struct {
-	H          CkptHdr
-	PswMask    uint64
-	PswAddr    uint64
-	Gprs       [16]uint64
-	Acrs       [16]uint32
-	OrigGpr2   uint64
-	Fpc        uint32
-	Flags      uint32
-	Fprs       [16]uint64
-	Vxrs       [32][2]uint64
-	SystemCall uint32
-	_          uint32
+	H           CkptHdr
+	PswMask     uint64
+	PswAddr     uint64
+	Gprs        [16]uint64
+	Acrs        [16]uint32
+	OrigGpr2    uint64
+	Fpc         uint32
+	Flags       uint32
+	Fprs        [16]uint64
+	Vxrs        [32][2]uint64
+	SystemCall  uint32
+	_           uint32
+	RestartAddr uint64
 }
 
 // From asm-powerpc/checkpoint_hdr.h.

@@ -44,6 +44,7 @@
 #include <asm/ptrace.h>
 #include <asm/reg.h>
 #include <asm/switch_to.h>
+#include <asm/syscall.h>
 #include <asm/thread_info.h>
 
 #include "../kcr.h"
@@ -83,6 +84,19 @@ static void kcr_ppc_check_layout(void)
 		     offsetof(struct ckpt_hdr_cpu_ppc64, fpr) != 32 * 8);
 	BUILD_BUG_ON(ELF_NFPREG != 33);
 	BUILD_BUG_ON(sizeof(struct kcr_ppc_vmx) != 34 * 16);
+}
+
+/*
+ * syscall_get_nr() of arch/powerpc/include/asm/syscall.h is r0 as an int
+ * when trap says sc or scv, else -1 (an interrupt stopped user mode).
+ * A negative r0 is no system call either: system_call_exception()
+ * refuses every number from NR_syscalls up, as unsigned.
+ */
+int kcr_arch_syscall_nr(struct task_struct *t)
+{
+	int nr = syscall_get_nr(t, task_pt_regs(t));
+
+	return nr < 0 ? -1 : nr;
 }
 
 int kcr_arch_header(struct ckpt_ctx *ctx, struct ckpt_hdr_header_arch *h)
@@ -422,6 +436,13 @@ static bool kcr_ppc_zero(const void *p, size_t len)
 #define KCR_PPC_DSCR_BITS	0x0000000001ffffffULL
 /* PPR: the thread priority, bits 11-13. */
 #define KCR_PPC_PPR_BITS	(7ULL << 50)
+/*
+ * The highest priority problem state can set: medium (or 2,2,2 or
+ * mtspr PPR; medium high and high are privileged, very high is the
+ * hypervisor's). The exit to user mode loads regs->ppr with a privileged
+ * mtspr, so a higher value from the image would be granted.
+ */
+#define KCR_PPC_PPR_USER_MAX	(4ULL << 50)
 
 static int kcr_ppc_check_sets(struct ckpt_ctx *ctx,
 			      const struct ckpt_hdr_cpu_ppc64 *h)
@@ -461,9 +482,12 @@ static int kcr_ppc_check_sets(struct ckpt_ctx *ctx,
 		if (h->dscr & ~KCR_PPC_DSCR_BITS)
 			return ckpt_err(ctx, -EINVAL, "ppc64: DSCR %#llx",
 					h->dscr);
-		if (h->ppr & ~KCR_PPC_PPR_BITS)
-			return ckpt_err(ctx, -EINVAL, "ppc64: PPR %#llx",
-					h->ppr);
+		if ((h->ppr & ~KCR_PPC_PPR_BITS) ||
+		    h->ppr > KCR_PPC_PPR_USER_MAX)
+			return ckpt_err(ctx, -EINVAL,
+					"ppc64: PPR %#llx: priority %llu, user mode may set at most %llu",
+					h->ppr, h->ppr >> 50 & 7,
+					KCR_PPC_PPR_USER_MAX >> 50);
 	} else if (h->ppr || h->dscr || h->tar) {
 		return ckpt_err(ctx, -EINVAL,
 				"ppc64: POWER8 registers without their flag");

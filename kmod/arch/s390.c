@@ -93,6 +93,20 @@ static u32 kcr_s390_system_call(struct task_struct *t)
 	return test_pt_regs_flag(regs, PIF_SYSCALL) ? regs->int_code : 0;
 }
 
+/*
+ * syscall_get_nr() of arch/s390/include/asm/syscall.h answers "none" with
+ * -1 converted to the unsigned int of int_code, which is 4294967295 as
+ * its long: not negative. The svc number is the low 16 bits of int_code
+ * (__do_syscall() puts r1's number there for svc 0), valid while
+ * PIF_SYSCALL is set.
+ */
+int kcr_arch_syscall_nr(struct task_struct *t)
+{
+	u32 sc = kcr_s390_system_call(t);
+
+	return sc ? sc & 0xffff : -1;
+}
+
 static int kcr_s390_get_regs(struct ckpt_ctx *ctx, struct task_struct *t,
 			     const struct user_regset_view *view,
 			     struct ckpt_hdr_cpu_s390 *h)
@@ -185,6 +199,7 @@ int kcr_arch_checkpoint_cpu(struct ckpt_ctx *ctx, struct task_struct *t)
 	} else {
 		h->system_call = kcr_s390_system_call(t);
 	}
+	h->restart_addr = t->restart_block.arch_data;
 
 	ret = ckpt_write_obj(ctx, &h->h);
 	if (ret)
@@ -321,6 +336,17 @@ void *kcr_arch_restore_cpu(struct ckpt_ctx *ctx)
 			       h->__pad);
 		goto out;
 	}
+	/*
+	 * do_syscall() in arch/s390/kernel/syscall.c jumps to an even
+	 * arch_data on sys_restart_syscall and sets it to 1 after; only
+	 * the signal code stores an address there (a PSW address: even).
+	 */
+	if (h->restart_addr != 1 && (h->restart_addr & 1)) {
+		ret = ckpt_err(ctx, -EINVAL,
+			       "s390: restart block address %#llx is odd",
+			       h->restart_addr);
+		goto out;
+	}
 
 	state = kvmalloc(sizeof(*state), GFP_KERNEL);
 	if (state)
@@ -393,5 +419,11 @@ int kcr_arch_load_cpu(void *state)
 		clear_pt_regs_flag(regs, PIF_SYSCALL);
 	}
 	current->thread.system_call = h->system_call;
+	/*
+	 * After restore_restart_block(), which rebuilt the restart block
+	 * from zeroes: an arch_data of 0 would send the next
+	 * restart_syscall to address 0.
+	 */
+	current->restart_block.arch_data = h->restart_addr;
 	return 0;
 }

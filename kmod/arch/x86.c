@@ -25,12 +25,15 @@
 #include <linux/mm.h>
 #include <linux/regset.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/task_stack.h>
+#include <linux/mmap_lock.h>
 #include <linux/slab.h>
 #include <linux/stddef.h>
 #include <linux/string.h>
 
 #include <asm/cpufeature.h>
+#include <asm/desc.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/types.h>
 #include <asm/fpu/xcr.h>
@@ -41,6 +44,7 @@
 #include <asm/processor.h>
 #include <asm/ptrace.h>
 #include <asm/segment.h>
+#include <asm/syscall.h>
 #include <asm/user.h>
 
 #include "../kcr.h"
@@ -132,6 +136,60 @@ static void kcr_x86_sync_pkru(struct task_struct *t)
 		current->thread.pkru = read_pkru();
 }
 
+/*
+ * syscall_get_nr() of arch/x86/include/asm/syscall.h is orig_ax as an
+ * int: the rax of a SYSCALL, or -1, which every interrupt and exception
+ * entry stores ("no syscall to restart", arch/x86/entry/entry_64.S).
+ * do_syscall_64() takes the number as an int too, so a negative one is
+ * no system call that ran.
+ */
+int kcr_arch_syscall_nr(struct task_struct *t)
+{
+	int nr = syscall_get_nr(t, task_pt_regs(t));
+
+	return nr < 0 ? -1 : nr;
+}
+
+/*
+ * State of t that the image has no record for, and that a restart must
+ * therefore not take from the restarter either: TLS descriptors in the
+ * GDT (set_thread_area()), an LDT (modify_ldt()), and protection keys
+ * allocated with pkey_alloc() or for execute-only memory (the VMAs'
+ * keys would be lost with them). 64-bit glibc uses none of them.
+ */
+static int kcr_x86_check_unsupported(struct ckpt_ctx *ctx,
+				     struct task_struct *t)
+{
+	struct mm_struct *mm;
+	int i, ret = 0;
+
+	for (i = 0; i < GDT_ENTRY_TLS_ENTRIES; i++)
+		if (!desc_empty(&t->thread.tls_array[i]))
+			return ckpt_err(ctx, -EOPNOTSUPP,
+					"x86: TLS descriptor %d of the GDT is set (set_thread_area): not supported",
+					GDT_ENTRY_TLS_MIN + i);
+	mm = get_task_mm(t);
+	if (!mm)
+		return 0;
+#ifdef CONFIG_MODIFY_LDT_SYSCALL
+	if (READ_ONCE(mm->context.ldt))
+		ret = ckpt_err(ctx, -EOPNOTSUPP,
+			       "x86: the process has an LDT (modify_ldt): not supported");
+#endif
+#ifdef CONFIG_X86_INTEL_MEMORY_PROTECTION_KEYS
+	/* init_new_context(): pkey 0 allocated, no execute-only key. */
+	if (!ret && cpu_feature_enabled(X86_FEATURE_OSPKE) &&
+	    (READ_ONCE(mm->context.pkey_allocation_map) != 0x1 ||
+	     READ_ONCE(mm->context.execute_only_pkey) != -1))
+		ret = ckpt_err(ctx, -EOPNOTSUPP,
+			       "x86: protection keys are allocated (pkey_alloc map %#x, execute-only pkey %d): not supported",
+			       READ_ONCE(mm->context.pkey_allocation_map),
+			       READ_ONCE(mm->context.execute_only_pkey));
+#endif
+	mmput(mm);
+	return ret;
+}
+
 int kcr_arch_checkpoint_cpu(struct ckpt_ctx *ctx, struct task_struct *t)
 {
 	const struct user_regset_view *view = task_user_regset_view(t);
@@ -142,6 +200,10 @@ int kcr_arch_checkpoint_cpu(struct ckpt_ctx *ctx, struct task_struct *t)
 	int ret;
 
 	kcr_x86_check_layout();
+
+	ret = kcr_x86_check_unsupported(ctx, t);
+	if (ret)
+		return ret;
 
 	/*
 	 * task_user_regset_view() gives the 32-bit view to a task whose CS
@@ -288,6 +350,23 @@ struct kcr_x86_cpu {
 	u64 fpu[];
 };
 
+/*
+ * The address space is rebuilt in current's own mm, a copy of the
+ * restarter's (or the restarter's itself with RESTART_TASKSELF), which
+ * holds the restarter's LDT: modules cannot free an LDT, and the image
+ * never has one (checkpoint refuses it), so a restarter with an LDT is
+ * refused rather than leaving its descriptors to the restored task.
+ */
+static int kcr_x86_check_restarter(struct ckpt_ctx *ctx)
+{
+#ifdef CONFIG_MODIFY_LDT_SYSCALL
+	if (current->mm && READ_ONCE(current->mm->context.ldt))
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"x86: the restarter has an LDT (modify_ldt), which the restored task would inherit");
+#endif
+	return 0;
+}
+
 int kcr_arch_restore_header(struct ckpt_ctx *ctx,
 			    const struct ckpt_hdr_header_arch *h)
 {
@@ -313,6 +392,9 @@ int kcr_arch_restore_header(struct ckpt_ctx *ctx,
 				h->xfeatures, h->xstate_size);
 	}
 
+	ret = kcr_x86_check_restarter(ctx);
+	if (ret)
+		return ret;
 	ret = kcr_arch_header(ctx, &here);
 	if (ret)
 		return ret;
@@ -528,7 +610,9 @@ void *kcr_arch_restore_cpu(struct ckpt_ctx *ctx)
 				  &payload);
 	if (IS_ERR(h))
 		return h;
-	ret = kcr_x86_check_regs(ctx, h);
+	ret = kcr_x86_check_restarter(ctx);
+	if (!ret)
+		ret = kcr_x86_check_regs(ctx, h);
 	if (!ret)
 		ret = kcr_x86_check_fpu(ctx, h, payload, max);
 	if (ret)
@@ -669,6 +753,33 @@ static void kcr_x86_load_pt_regs(const struct user_regs_struct *r)
 #endif
 }
 
+/*
+ * What current has of the restarter and the image has not (checkpoint
+ * refuses tasks that use them): TLS descriptors, cleared in
+ * thread_struct and in this CPU's GDT (a context switch loads them from
+ * there, load_TLS()), before the segment registers are loaded; and the
+ * pkey allocation map of the mm, reset to that of a new mm
+ * (init_new_context()): the restored mappings all have key 0.
+ */
+static void kcr_x86_reset_inherited(void)
+{
+	struct thread_struct *t = &current->thread;
+	struct mm_struct *mm = current->mm;
+
+	preempt_disable();
+	memset(t->tls_array, 0, sizeof(t->tls_array));
+	load_TLS(t, smp_processor_id());
+	preempt_enable();
+#ifdef CONFIG_X86_INTEL_MEMORY_PROTECTION_KEYS
+	if (mm && cpu_feature_enabled(X86_FEATURE_OSPKE)) {
+		mmap_write_lock(mm);
+		mm->context.pkey_allocation_map = 0x1;
+		mm->context.execute_only_pkey = -1;
+		mmap_write_unlock(mm);
+	}
+#endif
+}
+
 int kcr_arch_load_cpu(void *state)
 {
 	struct kcr_x86_cpu *c = state;
@@ -677,6 +788,7 @@ int kcr_arch_load_cpu(void *state)
 	ret = kcr_x86_load_fpu(c);
 	if (ret)
 		return ret;
+	kcr_x86_reset_inherited();
 	kcr_x86_load_segments(&c->regs);
 	kcr_x86_load_pt_regs(&c->regs);
 	return 0;

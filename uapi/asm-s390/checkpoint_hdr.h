@@ -45,6 +45,12 @@ struct ckpt_hdr_cpu_s390 {
 	__u64 vxrs[32][2];
 	__u32 system_call;	/* interrupted svc number (int_code) */
 	__u32 __pad;
+	/*
+	 * restart_block.arch_data: where sys_restart_syscall() returns to
+	 * (the address after the interrupted svc) while the task is on its
+	 * way to the vDSO's restart_syscall; 1 when there is none.
+	 */
+	__u64 restart_addr;
 };
 
 #endif /* _UAPI_ASM_S390_CHECKPOINT_HDR_H */

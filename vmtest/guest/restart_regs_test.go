@@ -51,6 +51,8 @@ func TestRestartRegsCorrupt(t *testing.T) {
 			{"unknown flags", unsafe.Offsetof(h.Flags), func(v uint64) uint64 { return v | 0x100 }, 4},
 			{"fpr and vector register differ", unsafe.Offsetof(h.Fprs), func(v uint64) uint64 { return v ^ 1 }, 8},
 			{"svc instruction length", unsafe.Offsetof(h.SystemCall), func(v uint64) uint64 { return 0x30036 }, 4},
+			// 1 is "no address", else a PSW address (even).
+			{"odd restart block address", unsafe.Offsetof(h.RestartAddr), func(v uint64) uint64 { return 0x1003 }, 8},
 		}
 	case "ppc64le":
 		var h uapi.CkptHdrCpuPpc64
@@ -73,6 +75,9 @@ func TestRestartRegsCorrupt(t *testing.T) {
 			{"64-bit CR", unsafe.Offsetof(h.Ccr), func(v uint64) uint64 { return v | 1<<40 }, 8},
 			{"VSCR", unsafe.Offsetof(h.Vscr), func(v uint64) uint64 { return v | 0x100 }, 4},
 			{"unknown flags", unsafe.Offsetof(h.Flags), func(v uint64) uint64 { return v | 0x100 }, 4},
+			// Priorities above medium (4) are privileged.
+			{"PPR medium high", unsafe.Offsetof(h.Ppr), func(v uint64) uint64 { return 5 << 50 }, 8},
+			{"PPR very high", unsafe.Offsetof(h.Ppr), func(v uint64) uint64 { return 7 << 50 }, 8},
 		}
 	default:
 		t.Fatalf("no CPU record edits for %s", runtime.GOARCH)
