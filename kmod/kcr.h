@@ -308,6 +308,13 @@ void restore_task_ns_commit(struct ckpt_ctx *ctx);
 const char *kcr_ns_name(unsigned int kind);
 int kcr_task_namespaces(struct task_struct *t,
 			const void *ns[CKPT_NS_NKINDS]);
+/*
+ * ns.c: what a task's namespaces are compared with, those of t (the
+ * checkpointer or restarter), with t's own pid and time namespaces as
+ * the *_FOR_CHILDREN ones.
+ */
+int kcr_reference_namespaces(struct task_struct *t,
+			     const void *ns[CKPT_NS_NKINDS]);
 
 /*
  * TASK_CREDS: check and prepare the credentials (ctx->restore_cred and

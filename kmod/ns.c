@@ -128,6 +128,23 @@ int kcr_task_namespaces(struct task_struct *t, const void *ns[CKPT_NS_NKINDS])
 }
 
 /*
+ * The namespaces a task is compared with: those of the checkpointer (or
+ * restarter). For the *_FOR_CHILDREN kinds, its own pid and time
+ * namespaces: a task whose children go where the checkpointer itself is
+ * has not unshared them; one that has differs, whatever the checkpointer
+ * did for its own children.
+ */
+int kcr_reference_namespaces(struct task_struct *t,
+			     const void *ns[CKPT_NS_NKINDS])
+{
+	int ret = kcr_task_namespaces(t, ns);
+
+	ns[CKPT_NS_PID_FOR_CHILDREN] = ns[CKPT_NS_PID];
+	ns[CKPT_NS_TIME_FOR_CHILDREN] = ns[CKPT_NS_TIME];
+	return ret;
+}
+
+/*
  * Fill h->ns[]: CKPT_NS_CALLER where t shares the checkpointer's
  * namespace, else the number (from 1) of the first task of the tree in
  * that namespace.
@@ -140,7 +157,7 @@ static int kcr_task_ns_ids(struct ckpt_ctx *ctx, struct task_struct *t,
 	unsigned int k;
 	int i, ret;
 
-	ret = kcr_task_namespaces(current, caller);
+	ret = kcr_reference_namespaces(current, caller);
 	if (!ret)
 		ret = kcr_task_namespaces(t, mine);
 	if (ret)

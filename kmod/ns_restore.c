@@ -170,8 +170,9 @@ out:
 }
 
 /*
- * The namespaces the restarter has: the coordinator is the parent of the
- * task it creates (and waits for it, so it stays); with RESTART_TASKSELF
+ * The namespaces the restarter has (kcr_reference_namespaces()): the
+ * coordinator is the parent of the task it creates (the thread that
+ * called the ioctl, waiting for it, so it stays); with RESTART_TASKSELF
  * the restarter is current.
  */
 static int kcr_restarter_namespaces(struct ckpt_ctx *ctx,
@@ -181,12 +182,12 @@ static int kcr_restarter_namespaces(struct ckpt_ctx *ctx,
 	int ret;
 
 	if (ctx->uflags & RESTART_TASKSELF)
-		return kcr_task_namespaces(current, ns);
+		return kcr_reference_namespaces(current, ns);
 	rcu_read_lock();
 	p = rcu_dereference(current->real_parent);
 	get_task_struct(p);
 	rcu_read_unlock();
-	ret = kcr_task_namespaces(p, ns);
+	ret = kcr_reference_namespaces(p, ns);
 	put_task_struct(p);
 	return ret;
 }
@@ -229,7 +230,7 @@ static int kcr_check_restore_ns(struct ckpt_ctx *ctx,
 		if (k == CKPT_NS_UTS || mine[k] == theirs[k])
 			continue;
 		return ckpt_err(ctx, -EOPNOTSUPP,
-				"the restarted task would be in a %s namespace other than the restarter's (unshared for its children?), and the image's task was in the checkpointer's",
+				"the restarted task would be in a %s namespace other than the restarter's, and the image's task was in the checkpointer's",
 				kcr_ns_name(k));
 	}
 	return 0;

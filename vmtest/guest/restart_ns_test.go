@@ -344,15 +344,22 @@ func TestRestartUTSNeedsCapSysAdmin(t *testing.T) {
 func TestRestartNamespacesRestarter(t *testing.T) {
 	d := device(t)
 	rt := externalCheckpoint(t, d, "rt_ns", "caller")
-	for _, kind := range []string{"pid", "time"} {
-		log := rt.Image + "." + kind + ".log"
-		out, err := exec.Command(filepath.Join(guestproto.BinDir, "rt_ns"), rt.Image, "restart-in", kind, log).CombinedOutput()
+	for _, c := range []struct{ kind, mode, ns string }{
+		{"pid", "", "pid"},
+		{"time", "", "time"},
+		// RESTART_TASKSELF: the caller is the task, in its own pid and
+		// time namespaces, but its children would not be.
+		{"pid", "self", "pid-for-children"},
+		{"time", "self", "time-for-children"},
+	} {
+		log := rt.Image + "." + c.kind + c.mode + ".log"
+		out, err := exec.Command(filepath.Join(guestproto.BinDir, "rt_ns"), rt.Image, "restart-in", c.kind, log, c.mode).CombinedOutput()
 		klog, _ := os.ReadFile(log)
-		want := fmt.Sprintf("the restarted task would be in a %s namespace other than the restarter's", kind)
+		want := fmt.Sprintf("the restarted task would be in a %s namespace other than the restarter's", c.ns)
 		if err != nil || !strings.Contains(string(out), fmt.Sprintf("restart: errno %d", unix.EOPNOTSUPP)) ||
 			!strings.Contains(string(klog), want) {
-			t.Errorf("restart from a restarter with a %s namespace for its children: %v\n%s\nlog %q; want EOPNOTSUPP and %q",
-				kind, err, out, klog, want)
+			t.Errorf("restart %s from a restarter with a %s namespace for its children: %v\n%s\nlog %q; want EOPNOTSUPP and %q",
+				c.mode, c.kind, err, out, klog, want)
 		}
 	}
 }

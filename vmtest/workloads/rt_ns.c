@@ -26,11 +26,12 @@
  * UTS names (uts modes; it then changes its hostname, which must not
  * touch anyone else's), the queued message and the semaphore (ipc).
  *
- *	rt_ns IMAGE restart-in KIND LOG
+ *	rt_ns IMAGE restart-in KIND LOG [self]
  *
  * unshares KIND (pid or time: for its children) and restarts IMAGE as
- * coordinator: prints "restart: errno N" (0 on success, then the child
- * is killed and reaped) with the kernel's messages in LOG.
+ * coordinator (with "self": itself, RESTART_TASKSELF): prints "restart:
+ * errno N" (0 on success, then the child is killed and reaped) with the
+ * kernel's messages in LOG.
  */
 #define _GNU_SOURCE
 #include <sched.h>
@@ -148,7 +149,8 @@ static void check_state(const char *mode, const char *host,
 		check_ipc();
 }
 
-static int restart_in(const char *image, const char *kind, const char *log)
+static int restart_in(const char *image, const char *kind, const char *log,
+		      int self)
 {
 	struct ckpt_ioc_restart arg;
 	int dev, img, logfd, ret, err;
@@ -168,7 +170,7 @@ static int restart_in(const char *image, const char *kind, const char *log)
 	arg.fd = img;
 	arg.logfd = logfd;
 	/* A pid namespace of its own would make the task pid 1 there. */
-	arg.flags = RESTART_NO_PIDS;
+	arg.flags = self ? RESTART_TASKSELF : RESTART_NO_PIDS;
 	ret = ioctl(dev, CKPT_IOC_RESTART, &arg);
 	err = ret < 0 ? errno : 0;
 	printf("restart: errno %d\n", err);
@@ -208,7 +210,8 @@ int main(int argc, char **argv)
 	pid_t child;
 
 	if (argc >= 5 && !strcmp(argv[2], "restart-in"))
-		return restart_in(argv[1], argv[3], argv[4]);
+		return restart_in(argv[1], argv[3], argv[4],
+				  argc >= 6 && !strcmp(argv[5], "self"));
 	if (argc < 3)
 		return 2;
 	mode = argv[2];
