@@ -286,6 +286,11 @@ int restore_task_ns(struct ckpt_ctx *ctx)
 	struct kcr_ns_obj *obj;
 	int ret;
 
+	/* Left by a task whose restore stopped before committing it. */
+	if (ctx->restore_nsproxy) {
+		kcr_put_nsproxy(ctx->restore_nsproxy);
+		ctx->restore_nsproxy = NULL;
+	}
 	h = ckpt_read_obj_type(ctx, sizeof(*h), CKPT_HDR_TASK_NS);
 	if (IS_ERR(h))
 		return PTR_ERR(h);
