@@ -43,6 +43,7 @@
 #define CKPT_CTX_RESTART	2
 
 struct ckpt_obj_hash;
+struct nsproxy;
 
 /*
  * Nested definitions (an object whose body starts with the definition of
@@ -108,6 +109,12 @@ struct ckpt_ctx {
 	 * sets it, restart.c applies it again after commit_creds().
 	 */
 	int restore_dumpable;
+	/*
+	 * The namespaces restore_task_ns() prepared for the task (a
+	 * reference), or NULL: restore_task_ns_commit() installs them
+	 * (ns_restore.c).
+	 */
+	struct nsproxy *restore_nsproxy;
 	int obj_depth;			/* nested object definitions */
 	u32 obj_stack[KCR_MAX_OBJ_DEPTH];	/* their CKPT_OBJ_* types */
 	/*
@@ -321,8 +328,27 @@ int restore_obj_groupinfo(struct ckpt_ctx *ctx, int objref);	/* creds_restore.c 
 int restore_obj_ns(struct ckpt_ctx *ctx, int objref);		/* ns_restore.c */
 int restore_obj_uts_ns(struct ckpt_ctx *ctx, int objref);	/* ns_restore.c */
 int restore_obj_ipc_ns(struct ckpt_ctx *ctx, int objref);	/* ns_restore.c */
-/* TASK_NS: the task's namespaces (ns_restore.c) */
+/*
+ * TASK_NS: check the task's namespaces and prepare new ones where the
+ * image asks for them, without changing current; restore_task_ns_commit()
+ * applies them, right after the point of no return (ns_restore.c).
+ */
 int restore_task_ns(struct ckpt_ctx *ctx);
+void restore_task_ns_commit(struct ckpt_ctx *ctx);
+/*
+ * ns.c: the name of a CKPT_NS_* kind ("IPC", "mount", ...), and the
+ * identities of t's namespaces by kind (-ESRCH when t is exiting).
+ */
+const char *kcr_ns_name(unsigned int kind);
+int kcr_task_namespaces(struct task_struct *t,
+			const void *ns[CKPT_NS_NKINDS]);
+/*
+ * ns.c: what a task's namespaces are compared with, those of t (the
+ * checkpointer or restarter), with t's own pid and time namespaces as
+ * the *_FOR_CHILDREN ones.
+ */
+int kcr_reference_namespaces(struct task_struct *t,
+			     const void *ns[CKPT_NS_NKINDS]);
 
 /*
  * TASK_CREDS: check and prepare the credentials (ctx->restore_cred and

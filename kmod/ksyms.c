@@ -69,6 +69,13 @@ void (*kcr_set_fs_pwd)(struct fs_struct *fs, const struct path *path);
 #ifdef CONFIG_SECURITY_PATH
 int (*kcr_security_path_chroot)(const struct path *path);
 #endif
+/* ns_restore.c */
+int (*kcr_unshare_nsproxy_namespaces)(unsigned long unshare_flags,
+				      struct nsproxy **new_nsp,
+				      struct cred *new_cred,
+				      struct fs_struct *new_fs);
+void (*kcr_free_nsproxy)(struct nsproxy *ns);
+void (*kcr_switch_task_namespaces)(struct task_struct *p, struct nsproxy *new);
 
 kcr_restart_fn_t kcr_do_no_restart_syscall;
 kcr_restart_fn_t kcr_hrtimer_nanosleep_restart;
@@ -126,6 +133,10 @@ static const struct kcr_ksym kcr_ksyms[] = {
 #ifdef CONFIG_SECURITY_PATH
 	KCR_KSYM(security_path_chroot),
 #endif
+	/* ns_restore.c */
+	KCR_KSYM(unshare_nsproxy_namespaces),
+	KCR_KSYM(free_nsproxy),
+	KCR_KSYM(switch_task_namespaces),
 };
 
 /* Resolved if present; see "Optional symbols" in ksyms.h. */

@@ -87,6 +87,20 @@ extern int (*kcr_do_setitimer)(int which, struct itimerspec64 *value,
 			       struct itimerspec64 *ovalue);
 
 /*
+ * ns_restore.c: unshare(CLONE_NEWUTS) for a restored task (with its
+ * permission check), put_nsproxy(), setns()'s switch.
+ */
+struct fs_struct;
+struct nsproxy;
+extern int (*kcr_unshare_nsproxy_namespaces)(unsigned long unshare_flags,
+					     struct nsproxy **new_nsp,
+					     struct cred *new_cred,
+					     struct fs_struct *new_fs);
+extern void (*kcr_free_nsproxy)(struct nsproxy *ns);
+extern void (*kcr_switch_task_namespaces)(struct task_struct *p,
+					  struct nsproxy *new);
+
+/*
  * Optional symbols: NULL when this kernel has no such function. These are
  * only compared against (restart_block.fn of a task), never called, so
  * a missing one costs a feature (the restart block is recorded as NONE,

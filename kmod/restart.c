@@ -316,6 +316,7 @@ static int kcr_restore_task(struct ckpt_ctx *ctx, struct kcr_restart *r)
 
 	/* From here on current changes. */
 	ctx->restore_changed = true;
+	restore_task_ns_commit(ctx);	/* ns: what restore_task_ns() prepared */
 	ret = kcr_restore_task_objs(ctx);
 	if (!ret)
 		ret = restore_signal_task(ctx);

@@ -308,11 +308,28 @@ type CkptHdrTaskCreds struct {
 	EcredRef int32
 }
 
+const (
+	CKPT_NS_UTS               = 0
+	CKPT_NS_IPC               = 1
+	CKPT_NS_MNT               = 2
+	CKPT_NS_NET               = 3
+	CKPT_NS_CGROUP            = 4
+	CKPT_NS_TIME              = 5
+	CKPT_NS_TIME_FOR_CHILDREN = 6
+	CKPT_NS_PID               = 7
+	CKPT_NS_PID_FOR_CHILDREN  = 8
+	CKPT_NS_USER              = 9
+	CKPT_NS_NKINDS            = 10
+
+	CKPT_NS_CALLER = 0
+)
+
 // CkptHdrTaskNs is struct ckpt_hdr_task_ns.
 type CkptHdrTaskNs struct {
 	H     CkptHdr
 	NsRef int32
 	_     uint32
+	Ns    [10]int32
 }
 
 // CkptHdrTaskObjs is struct ckpt_hdr_task_objs.

@@ -99,6 +99,8 @@ func printSummary(w io.Writer, s *image.Summary) {
 	}
 	tw.Flush()
 
+	printNamespaces(w, s.Tasks)
+
 	fmt.Fprintln(w, "\nsections:")
 	tw = tabwriter.NewWriter(w, 0, 8, 2, ' ', tabwriter.AlignRight)
 	for _, sec := range s.Sections {
@@ -145,4 +147,32 @@ func printTree(w io.Writer, tasks []*image.TaskSummary) {
 	for _, r := range roots {
 		walk(r, "", true, 0)
 	}
+}
+
+// printNamespaces shows where each task stood in each kind of namespace:
+// "=" in the checkpointer's, "own(n)" in the one the n-th task of the tree
+// is in (1: the root's), and the UTS names the image gives it.
+func printNamespaces(w io.Writer, tasks []*image.TaskSummary) {
+	fmt.Fprintln(w, "\nnamespaces (=: the checkpointer's; own(n): the one task n of the tree is in, 1 the root):")
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprint(tw, "  PID\t")
+	for _, k := range image.NamespaceKinds {
+		fmt.Fprintf(tw, "%s\t", strings.ToUpper(k))
+	}
+	fmt.Fprintln(tw, "HOSTNAME\tDOMAINNAME\t")
+	for _, t := range tasks {
+		if t.Namespaces == nil {
+			continue
+		}
+		fmt.Fprintf(tw, "  %d\t", t.Pid)
+		for _, k := range image.NamespaceKinds {
+			if v := t.Namespaces[k]; v == uapi.CKPT_NS_CALLER {
+				fmt.Fprint(tw, "=\t")
+			} else {
+				fmt.Fprintf(tw, "own(%d)\t", v)
+			}
+		}
+		fmt.Fprintf(tw, "%q\t%q\t\n", t.Hostname, t.Domainname)
+	}
+	tw.Flush()
 }

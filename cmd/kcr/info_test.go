@@ -31,6 +31,9 @@ func TestInfoTwoTasks(t *testing.T) {
 		assert.Contains(t, s, "x86_64")
 		assert.Contains(t, s, "complete")
 		assert.Contains(t, s, "memory")
+		assert.Regexp(t, `(?m)^  PID +UTS +IPC +MNT +NET +CGROUP +TIME +TIME_FOR_CHILDREN +PID +PID_FOR_CHILDREN +USER +HOSTNAME +DOMAINNAME`, s)
+		assert.Regexp(t, `(?m)^  1 +own\(1\) += += += += += += += += += +"kcr-host" +"\(none\)"`, s)
+		assert.Regexp(t, `(?m)^  2 +own\(1\) += += +own\(2\) += += += += += += +"kcr-host" +"\(none\)"`, s)
 		assert.Empty(t, errb.String())
 	}
 }

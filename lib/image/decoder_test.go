@@ -194,6 +194,15 @@ func TestSummaryTwoTasks(t *testing.T) {
 		assert.Equal(t, 2, s.Tasks[1].Pending)
 		assert.Equal(t, 1, s.Tasks[1].VMAs)
 		assert.Equal(t, 1, s.Tasks[0].Handlers)
+		for _, ts := range s.Tasks {
+			assert.Equal(t, "kcr-host", ts.Hostname)
+			assert.Equal(t, "(none)", ts.Domainname)
+			assert.Len(t, ts.Namespaces, uapi.CKPT_NS_NKINDS)
+			assert.Equal(t, int32(1), ts.Namespaces["uts"])
+			assert.Equal(t, int32(uapi.CKPT_NS_CALLER), ts.Namespaces["ipc"])
+		}
+		assert.Equal(t, int32(uapi.CKPT_NS_CALLER), s.Tasks[0].Namespaces["net"])
+		assert.Equal(t, int32(2), s.Tasks[1].Namespaces["net"])
 		assert.Equal(t, int64(len(img)), s.Bytes)
 		var secBytes int64
 		for _, sec := range s.Sections {

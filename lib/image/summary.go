@@ -48,6 +48,27 @@ type TaskSummary struct {
 	Handlers int    `json:"signal_handlers"`
 	Pending  int    `json:"pending_signals"`
 	Bytes    int64  `json:"bytes"`
+	// Namespaces says, by kind (NamespaceKinds), where the task stood:
+	// 0 (uapi.CKPT_NS_CALLER) in the checkpointer's namespace, n > 0 in
+	// the namespace the n-th task of the tree is in (1: the root's).
+	Namespaces map[string]int32 `json:"namespaces,omitempty"`
+	// Hostname and Domainname are the UTS names the image gives the task.
+	Hostname   string `json:"hostname,omitempty"`
+	Domainname string `json:"domainname,omitempty"`
+}
+
+// NamespaceKinds names the kinds of namespace by their CKPT_NS_* index.
+var NamespaceKinds = [uapi.CKPT_NS_NKINDS]string{
+	uapi.CKPT_NS_UTS:               "uts",
+	uapi.CKPT_NS_IPC:               "ipc",
+	uapi.CKPT_NS_MNT:               "mnt",
+	uapi.CKPT_NS_NET:               "net",
+	uapi.CKPT_NS_CGROUP:            "cgroup",
+	uapi.CKPT_NS_TIME:              "time",
+	uapi.CKPT_NS_TIME_FOR_CHILDREN: "time_for_children",
+	uapi.CKPT_NS_PID:               "pid",
+	uapi.CKPT_NS_PID_FOR_CHILDREN:  "pid_for_children",
+	uapi.CKPT_NS_USER:              "user",
 }
 
 // Section totals the records of one part of the format.
@@ -91,6 +112,11 @@ func Summarize(r io.Reader) (*Summary, error) {
 	s := &Summary{sectionIdx: map[string]*Section{}}
 	var cur *TaskSummary
 	next := 0
+	// Object definitions being read (objtype -> objref), and what the
+	// namespace objects hold, to name each task's UTS names.
+	defining := map[uint32]int32{}
+	utsNames := map[int32]*uapi.CkptHdrUtsNs{}
+	nsUts := map[int32]int32{}
 	for {
 		rec, err := d.Next()
 		if err == io.EOF {
@@ -143,6 +169,22 @@ func Summarize(r io.Reader) (*Summary, error) {
 			cur = s.Tasks[next]
 			next++
 			cur.Comm = cstr(b.Comm[:])
+		case *uapi.CkptHdrObjref:
+			defining[b.Objtype] = b.Objref
+		case *uapi.CkptHdrUtsNs:
+			utsNames[defining[uapi.CKPT_OBJ_UTS_NS]] = b
+		case *uapi.CkptHdrNs:
+			nsUts[defining[uapi.CKPT_OBJ_NS]] = b.UtsRef
+		case *uapi.CkptHdrTaskNs:
+			if cur != nil {
+				cur.Namespaces = map[string]int32{}
+				for k, v := range b.Ns {
+					cur.Namespaces[NamespaceKinds[k]] = v
+				}
+				if u, ok := utsNames[nsUts[b.NsRef]]; ok {
+					cur.Hostname, cur.Domainname = cstr(u.Nodename[:]), cstr(u.Domainname[:])
+				}
+			}
 		case *uapi.CkptHdrVma:
 			if cur != nil {
 				cur.VMAs++

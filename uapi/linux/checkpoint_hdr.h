@@ -404,11 +404,46 @@ struct ckpt_hdr_task_creds {
 	__s32 ecred_ref;	/* task->cred: used when it acts */
 };
 
-/* CKPT_HDR_TASK_NS: objref of the task's CKPT_OBJ_NS. */
+/*
+ * Kinds of namespace: indices of CKPT_HDR_TASK_NS.ns[]. The *_FOR_CHILDREN
+ * kinds are the namespaces the task's next children will be in (after
+ * unshare(CLONE_NEWPID) or unshare(CLONE_NEWTIME), which move the caller's
+ * children only).
+ */
+enum {
+	CKPT_NS_UTS,
+	CKPT_NS_IPC,
+	CKPT_NS_MNT,
+	CKPT_NS_NET,
+	CKPT_NS_CGROUP,
+	CKPT_NS_TIME,
+	CKPT_NS_TIME_FOR_CHILDREN,
+	CKPT_NS_PID,
+	CKPT_NS_PID_FOR_CHILDREN,
+	CKPT_NS_USER,
+	CKPT_NS_NKINDS,
+};
+
+/*
+ * Values of CKPT_HDR_TASK_NS.ns[kind]: where the task's namespace of that
+ * kind stands. CKPT_NS_CALLER: the checkpointer's own (the task shares
+ * it with the process that made the image; a restarted task shares the
+ * restarter's). n > 0: another namespace, the one the n-th task of TREE
+ * is in (1: the root), numbered by the first task in TREE order that is
+ * in it; tasks with the same n share it.
+ */
+#define CKPT_NS_CALLER		0
+
+/*
+ * CKPT_HDR_TASK_NS: objref of the task's CKPT_OBJ_NS (the contents of
+ * the namespaces that are saved: UTS) and where it stands in each kind
+ * of namespace (CKPT_NS_* values above).
+ */
 struct ckpt_hdr_task_ns {
 	struct ckpt_hdr h;
 	__s32 ns_ref;
 	__u32 __pad;
+	__s32 ns[CKPT_NS_NKINDS];
 };
 
 /*
@@ -572,18 +607,24 @@ struct ckpt_hdr_groupinfo {
  */
 
 /*
- * CKPT_HDR_NS: a task's nsproxy. 0 for a namespace that is not part of
- * the image: the restarted task keeps the restarting task's.
+ * CKPT_HDR_NS: a task's nsproxy: the namespaces whose contents the image
+ * holds. 0 for a kind whose contents are not saved; the task is then in
+ * the checkpointer's namespace of that kind (CKPT_HDR_TASK_NS says so,
+ * a checkpoint refuses other tasks).
  */
 struct ckpt_hdr_ns {
 	struct ckpt_hdr h;
 	__s32 uts_ref;		/* CKPT_OBJ_UTS_NS */
-	__s32 ipc_ref;		/* CKPT_OBJ_IPC_NS */
+	__s32 ipc_ref;		/* CKPT_OBJ_IPC_NS; 0 for now */
 	__s32 mnt_ref;		/* reserved: 0 */
 	__s32 net_ref;		/* reserved: 0 (CHECKPOINT_NETNS) */
 };
 
-/* CKPT_HDR_UTS_NS: struct new_utsname, fields NUL-padded. */
+/*
+ * CKPT_HDR_UTS_NS: struct new_utsname, fields NUL-padded. A restart
+ * gives the task the nodename and domainname; the other fields name the
+ * running kernel and are informative.
+ */
 struct ckpt_hdr_uts_ns {
 	struct ckpt_hdr h;
 	__u8 sysname[CKPT_UTS_LEN];

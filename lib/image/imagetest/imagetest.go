@@ -57,6 +57,31 @@ type writer struct {
 	e      *image.Encoder
 	err    error
 	objref int32
+	nsRef  int32 // the tasks' NS object, once defined
+}
+
+// namespaces: the tasks share a UTS namespace of their own (the root's,
+// "kcr-host"); a task other than the root is also in a network namespace
+// of its own. The rest are the checkpointer's.
+func (w *writer) namespaces(t Task) {
+	h := &uapi.CkptHdrTaskNs{}
+	if w.nsRef == 0 {
+		w.nsRef = w.obj(uapi.CKPT_OBJ_NS)
+		uts := w.obj(uapi.CKPT_OBJ_UTS_NS)
+		u := &uapi.CkptHdrUtsNs{}
+		fixed(u.Sysname[:], "Linux")
+		fixed(u.Nodename[:], "kcr-host")
+		fixed(u.Release[:], "6.1.0-50-amd64")
+		fixed(u.Machine[:], "x86_64")
+		fixed(u.Domainname[:], "(none)")
+		w.rec(uapi.CKPT_HDR_UTS_NS, u)
+		w.rec(uapi.CKPT_HDR_NS, &uapi.CkptHdrNs{UtsRef: uts})
+	} else {
+		h.Ns[uapi.CKPT_NS_NET] = 2
+	}
+	h.NsRef = w.nsRef
+	h.Ns[uapi.CKPT_NS_UTS] = 1
+	w.rec(uapi.CKPT_HDR_TASK_NS, h)
 }
 
 func (w *writer) rec(typ uint32, body any, payload ...any) {
@@ -118,7 +143,7 @@ func (w *writer) task(t Task) {
 	w.rec(uapi.CKPT_HDR_CRED, &uapi.CkptHdrCred{Uid: 1000, Euid: 1000, Suid: 1000, Fsuid: 1000,
 		Gid: 1000, Egid: 1000, Sgid: 1000, Fsgid: 1000})
 	w.rec(uapi.CKPT_HDR_TASK_CREDS, &uapi.CkptHdrTaskCreds{CredRef: cred, EcredRef: cred})
-	w.rec(uapi.CKPT_HDR_TASK_NS, &uapi.CkptHdrTaskNs{})
+	w.namespaces(t)
 
 	files := w.obj(uapi.CKPT_OBJ_FILE_TABLE)
 	w.rec(uapi.CKPT_HDR_FILE_TABLE, &uapi.CkptHdrFileTable{NrFds: uint32(len(t.Files))})
