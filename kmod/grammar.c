@@ -73,8 +73,9 @@ u32 kcr_objs_within(u32 objtype)
  * Whether restoring an object of objtype changes the task: from the
  * first such definition on, a failed restart kills the task instead of
  * returning (RESTART_TASKSELF) to a caller that is no longer itself.
- * The others (credentials, files opened but not installed) are only
- * prepared, and dropped with the context.
+ * The others (credentials, namespaces, files opened but not installed)
+ * are only prepared, and dropped with the context or applied after the
+ * point of no return (restore_task_ns_commit()).
  */
 bool kcr_obj_changes_task(u32 objtype)
 {
@@ -84,9 +85,6 @@ bool kcr_obj_changes_task(u32 objtype)
 	case CKPT_OBJ_MM:
 	case CKPT_OBJ_SIGHAND:
 	case CKPT_OBJ_SIGNAL:
-	case CKPT_OBJ_NS:
-	case CKPT_OBJ_UTS_NS:
-	case CKPT_OBJ_IPC_NS:
 		return true;
 	default:
 		return false;
