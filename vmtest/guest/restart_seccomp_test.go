@@ -83,12 +83,37 @@ func TestRestartSeccompUnprivileged(t *testing.T) {
 		t.Fatalf("rt_seccomp as 1000: %v\n%s\nreport:\n%s\ncheckpoint log:\n%s", err, out, rep, log)
 	}
 	requireFilters(t, img, []uint32{0, uapi.CKPT_SECCOMP_FILTER_LOG})
-	code, kout, log := unprivRestart(t, dir, img)
+	// CAP_CHECKPOINT_RESTORE: for the executable (TestRestartCredsUnprivilegedOwn).
+	const capCheckpointRestore = 40
+	code, kout, log := unprivRestart(t, dir, img, capCheckpointRestore)
 	rep, _ = os.ReadFile(img + ".report")
 	if code != 0 || !strings.Contains(string(rep), "PASS: 0 failures") {
 		t.Fatalf("kcr restart as 1000 exited %d\n%s\nlog:\n%s\nreport:\n%s", code, kout, log, rep)
 	}
 	t.Logf("report:\n%s", rep)
+
+	// Without no_new_privs the kernel's rule for installing a filter
+	// (CAP_SYS_ADMIN) applies to the restored task, which lacks it.
+	b, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var task uapi.CkptHdrTask
+	r := recordOf(t, b, uapi.CKPT_HDR_TASK)
+	flags := imageOrder(b).Uint32(b[r.Offset+int64(unsafe.Offsetof(task.Flags)):])
+	if flags&uapi.CKPT_TASK_NO_NEW_PRIVS == 0 {
+		t.Fatalf("image: task flags %#x without no_new_privs", flags)
+	}
+	nnp := recordEdit{rec: uapi.CKPT_HDR_TASK, off: unsafe.Offsetof(task.Flags), size: 4,
+		val: uint64(flags &^ uapi.CKPT_TASK_NO_NEW_PRIVS)}
+	p := filepath.Join(dir, "nonnp.img")
+	if err := os.WriteFile(p, nnp.apply(t, b), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, kout, log = unprivRestart(t, dir, p, capCheckpointRestore)
+	if code == 0 || !strings.Contains(log, "needs no_new_privs or CAP_SYS_ADMIN") {
+		t.Errorf("restart without no_new_privs as 1000 exited %d\n%s\nlog %q; want EPERM", code, kout, log)
+	}
 }
 
 // wrapped runs PROG ARGS under rt_seccomp's wrap filter (getpgid fails
