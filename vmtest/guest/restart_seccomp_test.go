@@ -223,3 +223,53 @@ func TestCheckpointRefusesSandboxState(t *testing.T) {
 		})
 	}
 }
+
+// Strict mode is installed too: an image of an unfiltered process made
+// strict dies at its first system call after restart (close()).
+func TestRestartSeccompStrict(t *testing.T) {
+	d := device(t)
+	rt := selfCheckpoint(t, "rt_seccomp", "none")
+	img, err := os.ReadFile(rt.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h uapi.CkptHdrSeccomp
+	strict := recordEdit{rec: uapi.CKPT_HDR_SECCOMP, off: unsafe.Offsetof(h.Mode), size: 4,
+		val: uapi.CKPT_SECCOMP_MODE_STRICT}
+	if err := os.WriteFile(rt.Image, strict.apply(t, img), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := restartImage(t, d, rt); err != nil {
+		t.Fatalf("restart in strict mode: %v\n%s", err, rt.Log)
+	}
+	rt.wait(t, false)
+	if !rt.Status.Signaled() || rt.Status.Signal() != unix.SIGKILL {
+		t.Fatalf("restored in strict mode: %s, want SIGKILL\nreport:\n%s", describeStatus(rt.Status), rt.Report())
+	}
+}
+
+// Corrupted seccomp records: a clean errno and a message, no task.
+func TestRestartSeccompCorrupt(t *testing.T) {
+	rt := selfCheckpoint(t, "rt_seccomp", "filter", "2")
+	img, err := os.ReadFile(rt.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h uapi.CkptHdrSeccomp
+	var f uapi.CkptHdrSeccompFilter
+	tryEdits(t, img, []recordEdit{
+		{name: "mode", rec: uapi.CKPT_HDR_SECCOMP, off: unsafe.Offsetof(h.Mode), size: 4, val: 7,
+			want: syscall.EINVAL, msg: "seccomp record: mode 7"},
+		{name: "flags", rec: uapi.CKPT_HDR_SECCOMP, off: unsafe.Offsetof(h.Flags), size: 4, val: 0x80,
+			want: syscall.EINVAL, msg: "seccomp record"},
+		{name: "no filters", rec: uapi.CKPT_HDR_SECCOMP, off: unsafe.Offsetof(h.NrFilters), size: 4, val: 0,
+			want: syscall.EINVAL, msg: "with 0 filters"},
+		{name: "filter flags", rec: uapi.CKPT_HDR_SECCOMP_FILTER, off: unsafe.Offsetof(f.Flags), size: 4, val: 2,
+			want: syscall.EINVAL, msg: "seccomp filter 0: flags 0x2"},
+		{name: "filter length", rec: uapi.CKPT_HDR_SECCOMP_FILTER, off: unsafe.Offsetof(f.Len), size: 4, val: 1,
+			want: syscall.EINVAL, msg: "seccomp filter 0"},
+		// The first instruction's code: the kernel's checker refuses it.
+		{name: "program", rec: uapi.CKPT_HDR_SECCOMP_FILTER, off: unsafe.Sizeof(f), size: 4, val: 0xffffffff,
+			want: syscall.EINVAL, msg: "the kernel refuses it"},
+	})
+}

@@ -4,6 +4,7 @@ package guest
 
 import (
 	"os"
+	"syscall"
 	"testing"
 	"unsafe"
 
@@ -30,4 +31,31 @@ func TestRestartTimers(t *testing.T) {
 		t.Errorf("image: %d timers, next id %d; want 4 and 5", nr, next)
 	}
 	t.Logf("report:\n%s", rt.Report())
+}
+
+// Corrupted timer records: a clean errno and a message, no task.
+func TestRestartTimersCorrupt(t *testing.T) {
+	rt := selfCheckpoint(t, "rt_timers")
+	img, err := os.ReadFile(rt.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h uapi.CkptHdrPosixTimers
+	var r uapi.CkptHdrPosixTimer
+	tryEdits(t, img, []recordEdit{
+		{name: "count", rec: uapi.CKPT_HDR_POSIX_TIMERS, off: unsafe.Offsetof(h.NrTimers), size: 4,
+			val: uapi.CKPT_POSIX_TIMERS_MAX + 1, want: syscall.EINVAL, msg: "POSIX timers record"},
+		{name: "next id", rec: uapi.CKPT_HDR_POSIX_TIMERS, off: unsafe.Offsetof(h.NextId), size: 4,
+			val: 1 << 31, want: syscall.EINVAL, msg: "POSIX timers record"},
+		{name: "clock", rec: uapi.CKPT_HDR_POSIX_TIMER, off: unsafe.Offsetof(r.Clock), size: 4,
+			val: 0xfffffffe, want: syscall.EINVAL, msg: "POSIX timer 0: clock -2"},
+		{name: "id", rec: uapi.CKPT_HDR_POSIX_TIMER, off: unsafe.Offsetof(r.Id), size: 4,
+			val: 0xffffffff, want: syscall.EINVAL, msg: "POSIX timer id -1"},
+		{name: "notify", rec: uapi.CKPT_HDR_POSIX_TIMER, off: unsafe.Offsetof(r.Notify), size: 4,
+			val: 2, want: syscall.EINVAL, msg: "notify 0x2"},
+		{name: "signal", rec: uapi.CKPT_HDR_POSIX_TIMER, off: unsafe.Offsetof(r.Signo), size: 4,
+			val: 65, want: syscall.EINVAL, msg: "signal 65"},
+		{name: "value", rec: uapi.CKPT_HDR_POSIX_TIMER, off: unsafe.Offsetof(r.ValueNs), size: 8,
+			val: 1 << 63, want: syscall.EINVAL, msg: "POSIX timer 0: overrun"},
+	})
 }
