@@ -4,11 +4,15 @@ package guest
 
 import (
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"unsafe"
 
 	"github.com/kcr-dev/kcr/uapi"
+	"github.com/kcr-dev/kcr/vmtest/guestproto"
 )
 
 // POSIX timers of several clocks and notifications (periodic, one-shot,
@@ -58,4 +62,22 @@ func TestRestartTimersCorrupt(t *testing.T) {
 		{name: "value", rec: uapi.CKPT_HDR_POSIX_TIMER, off: unsafe.Offsetof(r.ValueNs), size: 8,
 			val: 1 << 63, want: syscall.EINVAL, msg: "POSIX timer 0: overrun"},
 	})
+}
+
+// RESTART_TASKSELF by a process with timers of its own and a SEM_UNDO
+// semaphore: the restored process has only the image's timers, and the
+// restarter's semaphore adjustment is undone (rt_timers checks both).
+func TestRestartTimersTaskSelf(t *testing.T) {
+	withModule(t)
+	rt := selfCheckpoint(t, "rt_timers")
+	if err := os.Truncate(rt.Image+".report", 0); err != nil {
+		t.Fatal(err)
+	}
+	log := rt.Image + ".restartlog"
+	out, err := exec.Command(filepath.Join(guestproto.BinDir, "rt_timers"), rt.Image, "taskself", log).CombinedOutput()
+	restartLog, _ := os.ReadFile(log)
+	if err != nil || !strings.Contains(rt.Report(), "PASS: 0 failures") {
+		t.Fatalf("rt_timers taskself: %v\n%s\nrestart log:\n%s\nreport:\n%s", err, out, restartLog, rt.Report())
+	}
+	t.Logf("report:\n%s", rt.Report())
 }

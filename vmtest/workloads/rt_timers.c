@@ -11,12 +11,22 @@
  * and checkpoints itself. Restarted, it checks the ids, settings and
  * time left, that the next timer_create() gives id 5, and that each
  * timer fires with its signal and value.
+ *
+ * rt_timers IMAGE taskself LOG: the restarter of RESTART_TASKSELF, with
+ * state of its own that the restored process must not keep: seven
+ * timers (ids 0 to 6) and a SysV semaphore (key RT_SEM_KEY) raised with
+ * SEM_UNDO. The restored process checks there are only its four timers
+ * and that the semaphore is back to 0 (the undo applied, as at the
+ * restarter's exit).
  */
 #define _GNU_SOURCE
+#include <sys/sem.h>
 #include <sys/syscall.h>
 #include <time.h>
 
 #include "rt.h"
+
+#define RT_SEM_KEY	0x6b637274
 
 static timer_t mk(clockid_t clk, int notify, int sig, int value)
 {
@@ -61,6 +71,46 @@ static long long left(long id, long long *every)
 	return ms(&its.it_value);
 }
 
+/* Timers listed in /proc/self/timers. */
+static int nr_timers(void)
+{
+	char line[256];
+	int n = 0;
+	FILE *f = fopen("/proc/self/timers", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += !strncmp(line, "ID:", 3);
+	fclose(f);
+	return n;
+}
+
+static int taskself(const char *image, const char *logpath)
+{
+	struct sembuf op = { .sem_num = 0, .sem_op = 1, .sem_flg = SEM_UNDO };
+	struct ckpt_ioc_restart arg;
+	int dev, img, log, sem, i;
+
+	for (i = 0; i < 7; i++)
+		arm(mk(CLOCK_MONOTONIC, SIGEV_NONE, 0, 0), 60000, 0);
+	sem = semget(RT_SEM_KEY, 1, IPC_CREAT | 0600);
+	if (sem < 0 || semop(sem, &op, 1))
+		rt_die("semaphore");
+	dev = open("/dev/" CKPT_DEVICE_NAME, O_RDWR | O_CLOEXEC);
+	img = open(image, O_RDONLY | O_CLOEXEC);
+	log = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (dev < 0 || img < 0 || log < 0)
+		rt_die("open");
+	memset(&arg, 0, sizeof(arg));
+	arg.fd = img;
+	arg.logfd = log;
+	arg.flags = RESTART_TASKSELF;
+	ioctl(dev, CKPT_IOC_RESTART, &arg);
+	rt_die("RESTART_TASKSELF");
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	long long l, every;
@@ -68,10 +118,14 @@ int main(int argc, char **argv)
 	siginfo_t si;
 	timer_t t[5], extra;
 	struct timespec to = { .tv_sec = 5 };
-	int got_rt = 0, got_usr2 = 0, got_tid = 0, i;
+	int got_rt = 0, got_usr2 = 0, got_tid = 0, i, sem;
 
 	if (argc < 2)
 		return 2;
+	if (argc > 3 && !strcmp(argv[2], "taskself")) {
+		rt_open_at("/dev/null", O_WRONLY, RT_REPORT_FD);
+		return taskself(argv[1], argv[3]);
+	}
 	rt_begin(argv[1]);
 	sigemptyset(&set);
 	sigaddset(&set, SIGRTMIN);
@@ -110,6 +164,14 @@ int main(int argc, char **argv)
 	l = left(4, &every);
 	RT_CHECK(l > 0 && l <= 2000, "timer 4: %lld ms left", l);
 	RT_CHECK(left(5, &every) < 0, "timer 5 exists");
+	RT_CHECK(nr_timers() == 4, "%d timers", nr_timers());
+	sem = semget(RT_SEM_KEY, 1, 0);
+	if (sem >= 0) {
+		RT_CHECK(semctl(sem, 0, GETVAL) == 0,
+			 "the restarter's SEM_UNDO semaphore is %d",
+			 semctl(sem, 0, GETVAL));
+		semctl(sem, 0, IPC_RMID);
+	}
 	extra = mk(CLOCK_MONOTONIC, SIGEV_NONE, 0, 0);
 	RT_CHECK((long)extra == 5, "the next timer got id %ld", (long)extra);
 
