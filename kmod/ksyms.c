@@ -153,9 +153,9 @@ static const struct kcr_ksym kcr_ksyms[] = {
 	KCR_KSYM_SYS(timer_delete),
 	KCR_KSYM_SYS(landlock_create_ruleset),
 	KCR_KSYM(common_timer_get),
-	{ .name = "hook_ptrace_traceme",
-	  .addr = (void **)&kcr_landlock_hook_ptrace_traceme },
+#ifdef CONFIG_SYSVIPC
 	KCR_KSYM(exit_sem),
+#endif
 };
 
 /* Resolved if present; see "Optional symbols" in ksyms.h. */
@@ -166,6 +166,9 @@ static const struct kcr_ksym kcr_ksyms_optional[] = {
 	KCR_KSYM(alarm_timer_nsleep_restart),
 	KCR_KSYM(futex_wait_restart),
 	KCR_KSYM(do_restart_poll),
+	/* No Landlock in this kernel: no task can be landlocked. */
+	{ .name = "hook_ptrace_traceme",
+	  .addr = (void **)&kcr_landlock_hook_ptrace_traceme },
 };
 
 static unsigned long (*kcr_kallsyms_lookup_name)(const char *name);

@@ -101,14 +101,15 @@ extern kcr_syscall_fn_t kcr_sys_landlock_create_ruleset;
 struct k_itimer;
 extern void (*kcr_common_timer_get)(struct k_itimer *timr,
 				    struct itimerspec64 *cur_setting);
+/* timers_restore.c: drop the restarter's SysV semaphore undo list */
+extern void (*kcr_exit_sem)(struct task_struct *tsk);
 /*
  * unsupported.c: Landlock's ptrace_traceme hook (static in
  * security/landlock/ptrace.c): -EPERM when parent is landlocked in a
- * domain current is not within.
+ * domain current is not within. Optional (see below): NULL in a kernel
+ * built without Landlock, where no task can be landlocked; it is called.
  */
 extern int (*kcr_landlock_hook_ptrace_traceme)(struct task_struct *parent);
-/* timers_restore.c: drop the restarter's SysV semaphore undo list */
-extern void (*kcr_exit_sem)(struct task_struct *tsk);
 
 /*
  * Optional symbols: NULL when this kernel has no such function. These are

@@ -29,9 +29,12 @@
  */
 static bool kcr_landlocked(struct task_struct *t)
 {
-	long abi = kcr_syscall(kcr_sys_landlock_create_ruleset, 0, 0,
-			       LANDLOCK_CREATE_RULESET_VERSION, 0);
+	long abi;
 
+	if (!kcr_landlock_hook_ptrace_traceme)
+		return false;
+	abi = kcr_syscall(kcr_sys_landlock_create_ruleset, 0, 0,
+			  LANDLOCK_CREATE_RULESET_VERSION, 0);
 	return abi > 0 && kcr_landlock_hook_ptrace_traceme(t) == -EPERM;
 }
 
