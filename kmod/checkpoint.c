@@ -380,7 +380,10 @@ int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t)
 	int ret;
 
 	ctx->tsk = t;
-	ret = kcr_write_task(ctx, t);
+	/* seccomp branch: refused state, before the task's first record */
+	ret = checkpoint_unsupported(ctx, t);
+	if (!ret)
+		ret = kcr_write_task(ctx, t);
 	if (!ret)
 		ret = checkpoint_creds(ctx, t);
 	if (!ret)
@@ -395,6 +398,11 @@ int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t)
 		ret = checkpoint_thread(ctx, t);
 	if (!ret)
 		ret = kcr_arch_checkpoint_cpu(ctx, t);
+	/* seccomp branch: restored last, after the creds are committed */
+	if (!ret)
+		ret = checkpoint_posix_timers(ctx, t);
+	if (!ret)
+		ret = checkpoint_seccomp(ctx, t);
 	/*
 	 * A task thawed behind our back may have changed while we wrote it:
 	 * the image would be inconsistent.

@@ -436,6 +436,23 @@ extern unsigned int kcr_max_objects;
  */
 dev_t kcr_devt(void);
 
+/*
+ * Seccomp, POSIX timers and state refused at checkpoint (seccomp.c,
+ * timers.c, unsupported.c). checkpoint_unsupported() runs before a
+ * task's first record; POSIX_TIMERS then SECCOMP follow its CPU record.
+ */
+int checkpoint_unsupported(struct ckpt_ctx *ctx, struct task_struct *t);
+int checkpoint_posix_timers(struct ckpt_ctx *ctx, struct task_struct *t);
+int checkpoint_seccomp(struct ckpt_ctx *ctx, struct task_struct *t);
+/*
+ * Restart, the last steps of a task's restore, after its credentials are
+ * committed and in this order: the POSIX timers are made and armed
+ * (the restarter's are deleted), then the seccomp filters are installed
+ * (timers_restore.c, seccomp_restore.c).
+ */
+int restore_posix_timers(struct ckpt_ctx *ctx);
+int restore_seccomp(struct ckpt_ctx *ctx);
+
 /* sysctl.c */
 extern int kcr_unpriv_allowed;		/* kernel.ckpt_unpriv_allowed */
 int kcr_sysctl_init(void);

@@ -77,6 +77,16 @@ int (*kcr_unshare_nsproxy_namespaces)(unsigned long unshare_flags,
 void (*kcr_free_nsproxy)(struct nsproxy *ns);
 void (*kcr_switch_task_namespaces)(struct task_struct *p, struct nsproxy *new);
 
+kcr_syscall_fn_t kcr_sys_seccomp;
+kcr_syscall_fn_t kcr_sys_timer_create;
+kcr_syscall_fn_t kcr_sys_timer_settime;
+kcr_syscall_fn_t kcr_sys_timer_delete;
+kcr_syscall_fn_t kcr_sys_landlock_create_ruleset;
+void (*kcr_common_timer_get)(struct k_itimer *timr,
+			     struct itimerspec64 *cur_setting);
+int (*kcr_landlock_hook_ptrace_traceme)(struct task_struct *parent);
+void (*kcr_exit_sem)(struct task_struct *tsk);
+
 kcr_restart_fn_t kcr_do_no_restart_syscall;
 kcr_restart_fn_t kcr_hrtimer_nanosleep_restart;
 kcr_restart_fn_t kcr_posix_cpu_nsleep_restart;
@@ -101,6 +111,17 @@ struct kcr_ksym {
 };
 
 #define KCR_KSYM(sym) { .name = #sym, .addr = (void **)&kcr_##sym }
+
+/* The pt_regs entry point of system call sym, as the syscall table has it. */
+#if defined(CONFIG_X86_64)
+#define KCR_SYS_PREFIX	"__x64_sys_"
+#elif defined(CONFIG_S390)
+#define KCR_SYS_PREFIX	"__s390x_sys_"
+#else
+#define KCR_SYS_PREFIX	"sys_"
+#endif
+#define KCR_KSYM_SYS(sym) \
+	{ .name = KCR_SYS_PREFIX #sym, .addr = (void **)&kcr_sys_##sym }
 
 static const struct kcr_ksym kcr_ksyms[] = {
 	KCR_KSYM(kernel_clone),
@@ -137,6 +158,17 @@ static const struct kcr_ksym kcr_ksyms[] = {
 	KCR_KSYM(unshare_nsproxy_namespaces),
 	KCR_KSYM(free_nsproxy),
 	KCR_KSYM(switch_task_namespaces),
+
+	/* seccomp_restore.c, timers.c, timers_restore.c, unsupported.c */
+	KCR_KSYM_SYS(seccomp),
+	KCR_KSYM_SYS(timer_create),
+	KCR_KSYM_SYS(timer_settime),
+	KCR_KSYM_SYS(timer_delete),
+	KCR_KSYM_SYS(landlock_create_ruleset),
+	KCR_KSYM(common_timer_get),
+#ifdef CONFIG_SYSVIPC
+	KCR_KSYM(exit_sem),
+#endif
 };
 
 /* Resolved if present; see "Optional symbols" in ksyms.h. */
@@ -147,6 +179,9 @@ static const struct kcr_ksym kcr_ksyms_optional[] = {
 	KCR_KSYM(alarm_timer_nsleep_restart),
 	KCR_KSYM(futex_wait_restart),
 	KCR_KSYM(do_restart_poll),
+	/* No Landlock in this kernel: no task can be landlocked. */
+	{ .name = "hook_ptrace_traceme",
+	  .addr = (void **)&kcr_landlock_hook_ptrace_traceme },
 };
 
 static unsigned long (*kcr_kallsyms_lookup_name)(const char *name);

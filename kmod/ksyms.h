@@ -101,6 +101,33 @@ extern void (*kcr_switch_task_namespaces)(struct task_struct *p,
 					  struct nsproxy *new);
 
 /*
+ * System calls, called through their pt_regs entry points (the
+ * arch's syscall wrapper: __x64_sys_*, __s390x_sys_*, ppc64's sys_*):
+ * seccomp_restore.c and timers_restore.c install filters and timers
+ * through them; usercall.c builds the registers.
+ */
+struct pt_regs;
+typedef long (*kcr_syscall_fn_t)(const struct pt_regs *regs);
+extern kcr_syscall_fn_t kcr_sys_seccomp;
+extern kcr_syscall_fn_t kcr_sys_timer_create;
+extern kcr_syscall_fn_t kcr_sys_timer_settime;
+extern kcr_syscall_fn_t kcr_sys_timer_delete;
+extern kcr_syscall_fn_t kcr_sys_landlock_create_ruleset;
+/* timers.c: timer_gettime() of a timer on a clock that is not CPU time */
+struct k_itimer;
+extern void (*kcr_common_timer_get)(struct k_itimer *timr,
+				    struct itimerspec64 *cur_setting);
+/* timers_restore.c: drop the restarter's SysV semaphore undo list */
+extern void (*kcr_exit_sem)(struct task_struct *tsk);
+/*
+ * unsupported.c: Landlock's ptrace_traceme hook (static in
+ * security/landlock/ptrace.c): -EPERM when parent is landlocked in a
+ * domain current is not within. Optional (see below): NULL in a kernel
+ * built without Landlock, where no task can be landlocked; it is called.
+ */
+extern int (*kcr_landlock_hook_ptrace_traceme)(struct task_struct *parent);
+
+/*
  * Optional symbols: NULL when this kernel has no such function. These are
  * only compared against (restart_block.fn of a task), never called, so
  * a missing one costs a feature (the restart block is recorded as NONE,

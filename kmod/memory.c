@@ -59,6 +59,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/userfaultfd_k.h>
 
 #include "kcr.h"
 
@@ -435,6 +436,14 @@ static int kcr_vma_snapshot(struct mm_struct *mm, struct vm_area_struct *vma,
 	if (is_vm_hugetlb_page(vma))
 		return kcr_vma_refuse(vma, ve, -EOPNOTSUPP,
 				      "hugetlb mappings are not supported",
+				      NULL);
+	/*
+	 * Registered with a userfaultfd: its faults go to a handler that a
+	 * restart could not reconnect (the registration lives in the uffd).
+	 */
+	if (userfaultfd_armed(vma))
+		return kcr_vma_refuse(vma, ve, -EOPNOTSUPP,
+				      "mapping registered with a userfaultfd",
 				      NULL);
 	/*
 	 * VM_MAYSHARE, not VM_SHARED: a MAP_SHARED mapping of a file opened

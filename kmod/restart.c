@@ -343,6 +343,10 @@ static int kcr_restore_task(struct ckpt_ctx *ctx, struct kcr_restart *r)
 		if (ctx->restore_dumpable >= 0 && current->mm)
 			set_mask_bits(&current->mm->flags, MMF_DUMPABLE_MASK,
 				      ctx->restore_dumpable);
+		/* seccomp branch: last, with the image's creds; filters last */
+		ret = restore_posix_timers(ctx);
+		if (!ret)
+			ret = restore_seccomp(ctx);
 	}
 out:
 	kcr_drop_creds(ctx);

@@ -101,57 +101,61 @@ type CkptHdr struct {
 }
 
 const (
-	CKPT_HDR_HEADER        = 1
-	CKPT_HDR_HEADER_ARCH   = 2
-	CKPT_HDR_CONTAINER     = 3
-	CKPT_HDR_BUFFER        = 4
-	CKPT_HDR_STRING        = 5
-	CKPT_HDR_OBJREF        = 6
-	CKPT_HDR_TREE          = 101
-	CKPT_HDR_TASK          = 102
-	CKPT_HDR_TASK_NS       = 103
-	CKPT_HDR_TASK_OBJS     = 104
-	CKPT_HDR_RESTART_BLOCK = 105
-	CKPT_HDR_THREAD        = 106
-	CKPT_HDR_NS            = 107
-	CKPT_HDR_UTS_NS        = 108
-	CKPT_HDR_IPC_NS        = 109
-	CKPT_HDR_CAPABILITIES  = 110
-	CKPT_HDR_USER_NS       = 111
-	CKPT_HDR_CRED          = 112
-	CKPT_HDR_USER          = 113
-	CKPT_HDR_GROUPINFO     = 114
-	CKPT_HDR_TASK_CREDS    = 115
-	CKPT_HDR_FS            = 116
-	CKPT_HDR_CPU_X86       = 201
-	CKPT_HDR_CPU_S390      = 202
-	CKPT_HDR_CPU_PPC64     = 203
-	CKPT_HDR_FILE_TABLE    = 301
-	CKPT_HDR_FILE_DESC     = 302
-	CKPT_HDR_FILE          = 303
-	CKPT_HDR_FILE_PIPE     = 304
-	CKPT_HDR_FILE_FIFO     = 305
-	CKPT_HDR_FILE_SOCKET   = 306
-	CKPT_HDR_FILE_TTY      = 307
-	CKPT_HDR_PIPE_BUF      = 308
-	CKPT_HDR_TTY           = 309
-	CKPT_HDR_MM            = 401
-	CKPT_HDR_VMA           = 402
-	CKPT_HDR_PGARR         = 403
-	CKPT_HDR_MM_AUXV       = 404
-	CKPT_HDR_SHMEM         = 405
-	CKPT_HDR_IPC_SHM       = 501
-	CKPT_HDR_IPC_MSG       = 502
-	CKPT_HDR_IPC_MSG_MSG   = 503
-	CKPT_HDR_IPC_SEM       = 504
-	CKPT_HDR_SIGHAND       = 601
-	CKPT_HDR_SIGNAL        = 602
-	CKPT_HDR_SIGNAL_TASK   = 603
-	CKPT_HDR_SIGPENDING    = 604
-	CKPT_HDR_SOCKET_UNIX   = 701
-	CKPT_HDR_SOCKET_BUFFER = 702
-	CKPT_HDR_TAIL          = 9001
-	CKPT_HDR_ERROR         = 9999
+	CKPT_HDR_HEADER         = 1
+	CKPT_HDR_HEADER_ARCH    = 2
+	CKPT_HDR_CONTAINER      = 3
+	CKPT_HDR_BUFFER         = 4
+	CKPT_HDR_STRING         = 5
+	CKPT_HDR_OBJREF         = 6
+	CKPT_HDR_TREE           = 101
+	CKPT_HDR_TASK           = 102
+	CKPT_HDR_TASK_NS        = 103
+	CKPT_HDR_TASK_OBJS      = 104
+	CKPT_HDR_RESTART_BLOCK  = 105
+	CKPT_HDR_THREAD         = 106
+	CKPT_HDR_NS             = 107
+	CKPT_HDR_UTS_NS         = 108
+	CKPT_HDR_IPC_NS         = 109
+	CKPT_HDR_CAPABILITIES   = 110
+	CKPT_HDR_USER_NS        = 111
+	CKPT_HDR_CRED           = 112
+	CKPT_HDR_USER           = 113
+	CKPT_HDR_GROUPINFO      = 114
+	CKPT_HDR_TASK_CREDS     = 115
+	CKPT_HDR_FS             = 116
+	CKPT_HDR_SECCOMP        = 140
+	CKPT_HDR_SECCOMP_FILTER = 141
+	CKPT_HDR_CPU_X86        = 201
+	CKPT_HDR_CPU_S390       = 202
+	CKPT_HDR_CPU_PPC64      = 203
+	CKPT_HDR_FILE_TABLE     = 301
+	CKPT_HDR_FILE_DESC      = 302
+	CKPT_HDR_FILE           = 303
+	CKPT_HDR_FILE_PIPE      = 304
+	CKPT_HDR_FILE_FIFO      = 305
+	CKPT_HDR_FILE_SOCKET    = 306
+	CKPT_HDR_FILE_TTY       = 307
+	CKPT_HDR_PIPE_BUF       = 308
+	CKPT_HDR_TTY            = 309
+	CKPT_HDR_MM             = 401
+	CKPT_HDR_VMA            = 402
+	CKPT_HDR_PGARR          = 403
+	CKPT_HDR_MM_AUXV        = 404
+	CKPT_HDR_SHMEM          = 405
+	CKPT_HDR_IPC_SHM        = 501
+	CKPT_HDR_IPC_MSG        = 502
+	CKPT_HDR_IPC_MSG_MSG    = 503
+	CKPT_HDR_IPC_SEM        = 504
+	CKPT_HDR_SIGHAND        = 601
+	CKPT_HDR_SIGNAL         = 602
+	CKPT_HDR_SIGNAL_TASK    = 603
+	CKPT_HDR_SIGPENDING     = 604
+	CKPT_HDR_POSIX_TIMERS   = 640
+	CKPT_HDR_POSIX_TIMER    = 641
+	CKPT_HDR_SOCKET_UNIX    = 701
+	CKPT_HDR_SOCKET_BUFFER  = 702
+	CKPT_HDR_TAIL           = 9001
+	CKPT_HDR_ERROR          = 9999
 
 	CKPT_OBJ_FILE_TABLE = 1
 	CKPT_OBJ_FILE       = 2
@@ -830,6 +834,59 @@ type CkptHdrSigpending struct {
 	NrPending uint32
 	Shared    uint32
 	Signal    uint64
+}
+
+// CkptHdrPosixTimers is struct ckpt_hdr_posix_timers.
+type CkptHdrPosixTimers struct {
+	H        CkptHdr
+	NrTimers uint32
+	NextId   uint32
+}
+
+const (
+	CKPT_POSIX_TIMERS_MAX = 4096
+)
+
+// CkptHdrPosixTimer is struct ckpt_hdr_posix_timer.
+type CkptHdrPosixTimer struct {
+	H          CkptHdr
+	Id         int32
+	Clock      int32
+	Notify     int32
+	Signo      int32
+	Value      uint64
+	Overrun    int64
+	IntervalNs uint64
+	ValueNs    uint64
+}
+
+const (
+	CKPT_SECCOMP_MODE_DISABLED = 0
+	CKPT_SECCOMP_MODE_STRICT   = 1
+	CKPT_SECCOMP_MODE_FILTER   = 2
+	CKPT_SECCOMP_SPEC_ALLOW    = 0x1
+)
+
+// CkptHdrSeccomp is struct ckpt_hdr_seccomp.
+type CkptHdrSeccomp struct {
+	H         CkptHdr
+	Mode      uint32
+	Flags     uint32
+	NrFilters uint32
+	_         uint32
+}
+
+const (
+	CKPT_SECCOMP_MAX_FILTERS = 8192
+	CKPT_SECCOMP_MAX_INSNS   = 4096
+	CKPT_SECCOMP_FILTER_LOG  = 0x1
+)
+
+// CkptHdrSeccompFilter is struct ckpt_hdr_seccomp_filter.
+type CkptHdrSeccompFilter struct {
+	H     CkptHdr
+	Flags uint32
+	Len   uint32
 }
 
 // CkptHdrFs is struct ckpt_hdr_fs.

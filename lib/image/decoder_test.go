@@ -86,6 +86,9 @@ func sample(r *rand.Rand, typ uint32) (body any, payload []byte) {
 		for i := 0; i < n; i++ {
 			binary.LittleEndian.PutUint64(payload[8*i:], uint64(i+1)*4096)
 		}
+	case *uapi.CkptHdrSeccompFilter:
+		b.Len = uint32(n)
+		payload = make([]byte, 8*n)
 	case *uapi.CkptHdrIpcMsgMsg:
 		b.MTs = uint32(n)
 		payload = make([]byte, n)

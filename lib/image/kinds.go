@@ -55,6 +55,10 @@ var kinds = map[uint32]kind{
 	}},
 	uapi.CKPT_HDR_TASK_CREDS: {"TASK_CREDS", t[uapi.CkptHdrTaskCreds](), nil},
 	uapi.CKPT_HDR_FS:         {"FS", t[uapi.CkptHdrFs](), nil},
+	uapi.CKPT_HDR_SECCOMP:    {"SECCOMP", t[uapi.CkptHdrSeccomp](), nil},
+	uapi.CKPT_HDR_SECCOMP_FILTER: {"SECCOMP_FILTER", t[uapi.CkptHdrSeccompFilter](), func(b any, _ uint64) uint64 {
+		return uint64(b.(*uapi.CkptHdrSeccompFilter).Len) * 8 // struct sock_filter
+	}},
 	uapi.CKPT_HDR_CPU_X86: {"CPU_X86", t[uapi.CkptHdrCpuX86](), func(b any, _ uint64) uint64 {
 		return uint64(b.(*uapi.CkptHdrCpuX86).FpuSize)
 	}},
@@ -97,7 +101,9 @@ var kinds = map[uint32]kind{
 	uapi.CKPT_HDR_SIGPENDING: {"SIGPENDING", t[uapi.CkptHdrSigpending](), func(b any, _ uint64) uint64 {
 		return uint64(b.(*uapi.CkptHdrSigpending).NrPending) * uint64(sizeOf[uapi.CkptSiginfo]())
 	}},
-	uapi.CKPT_HDR_SOCKET_UNIX: {"SOCKET_UNIX", t[uapi.CkptHdrSocketUnix](), nil},
+	uapi.CKPT_HDR_POSIX_TIMERS: {"POSIX_TIMERS", t[uapi.CkptHdrPosixTimers](), nil},
+	uapi.CKPT_HDR_POSIX_TIMER:  {"POSIX_TIMER", t[uapi.CkptHdrPosixTimer](), nil},
+	uapi.CKPT_HDR_SOCKET_UNIX:  {"SOCKET_UNIX", t[uapi.CkptHdrSocketUnix](), nil},
 	uapi.CKPT_HDR_SOCKET_BUFFER: {"SOCKET_BUFFER", t[uapi.CkptHdrSocketBuffer](), func(b any, _ uint64) uint64 {
 		h := b.(*uapi.CkptHdrSocketBuffer)
 		return uint64(h.DataLen) + uint64(h.NrFiles)*4

@@ -127,6 +127,8 @@ enum {
 	CKPT_HDR_GROUPINFO,		/* struct ckpt_hdr_groupinfo */
 	CKPT_HDR_TASK_CREDS,		/* struct ckpt_hdr_task_creds */
 	CKPT_HDR_FS,			/* struct ckpt_hdr_fs */
+	CKPT_HDR_SECCOMP = 140,		/* struct ckpt_hdr_seccomp */
+	CKPT_HDR_SECCOMP_FILTER,	/* struct ckpt_hdr_seccomp_filter */
 
 	/* architecture dependent: register state, one type per arch */
 	CKPT_HDR_CPU_X86 = 201,		/* struct ckpt_hdr_cpu_x86 */
@@ -162,6 +164,8 @@ enum {
 	CKPT_HDR_SIGNAL,		/* struct ckpt_hdr_signal */
 	CKPT_HDR_SIGNAL_TASK,		/* struct ckpt_hdr_signal_task */
 	CKPT_HDR_SIGPENDING,		/* struct ckpt_hdr_sigpending */
+	CKPT_HDR_POSIX_TIMERS = 640,	/* struct ckpt_hdr_posix_timers */
+	CKPT_HDR_POSIX_TIMER,		/* struct ckpt_hdr_posix_timer */
 
 	/* sockets */
 	CKPT_HDR_SOCKET_UNIX = 701,	/* struct ckpt_hdr_socket_unix */
@@ -1096,6 +1100,99 @@ struct ckpt_hdr_sigpending {
 	__u32 nr_pending;
 	__u32 shared;		/* 1: signal->shared_pending; 0: the task's */
 	__u64 signal;		/* the pending set, bit n-1: signal n */
+};
+
+/*
+ * POSIX timers (timer_create())
+ */
+
+/*
+ * CKPT_HDR_POSIX_TIMERS: the process's POSIX timers, after the task's
+ * CPU record; nr_timers POSIX_TIMER records follow, in increasing id
+ * order. next_id is the id the next timer_create() tries first
+ * (signal->next_posix_timer_id).
+ */
+struct ckpt_hdr_posix_timers {
+	struct ckpt_hdr h;
+	__u32 nr_timers;
+	__u32 next_id;
+};
+
+/* Most POSIX_TIMER records a restart accepts (RLIMIT_SIGPENDING-like). */
+#define CKPT_POSIX_TIMERS_MAX	4096
+
+/*
+ * CKPT_HDR_POSIX_TIMER: one timer. clock is a clock id (CPU-time clocks
+ * are refused at checkpoint); notify, signo and value are the sigevent's
+ * sigev_notify (SIGEV_SIGNAL, SIGEV_NONE, or SIGEV_SIGNAL |
+ * SIGEV_THREAD_ID, which only names the task itself), sigev_signo and
+ * sigev_value. value_ns is the time left to the next expiry (0: the
+ * timer is disarmed), interval_ns its period (0: one-shot); overrun is
+ * what timer_getoverrun() returns.
+ */
+struct ckpt_hdr_posix_timer {
+	struct ckpt_hdr h;
+	__s32 id;
+	__s32 clock;
+	__s32 notify;
+	__s32 signo;
+	__u64 value;
+	__s64 overrun;
+	__u64 interval_ns;
+	__u64 value_ns;
+};
+
+/*
+ * Seccomp
+ */
+
+/* CKPT_HDR_SECCOMP modes: those of prctl(PR_GET_SECCOMP). */
+#define CKPT_SECCOMP_MODE_DISABLED	0
+#define CKPT_SECCOMP_MODE_STRICT	1
+#define CKPT_SECCOMP_MODE_FILTER	2
+
+/*
+ * CKPT_HDR_SECCOMP flags. SPEC_ALLOW: the task's speculation mitigations
+ * were not forced by seccomp (no PR_SPEC_FORCE_DISABLE store-bypass or
+ * indirect-branch flag), so its filters are installed again with
+ * SECCOMP_FILTER_FLAG_SPEC_ALLOW.
+ */
+#define CKPT_SECCOMP_SPEC_ALLOW		0x1
+
+/*
+ * CKPT_HDR_SECCOMP: the task's seccomp state, after its CPU record;
+ * nr_filters SECCOMP_FILTER records follow, oldest (first installed)
+ * first.
+ */
+struct ckpt_hdr_seccomp {
+	struct ckpt_hdr h;
+	__u32 mode;		/* CKPT_SECCOMP_MODE_* */
+	__u32 flags;		/* CKPT_SECCOMP_* */
+	__u32 nr_filters;	/* 0 unless mode is FILTER */
+	__u32 __pad;
+};
+
+/*
+ * Most SECCOMP_FILTER records a restart accepts: the kernel's limit of
+ * 256 KiB of instructions on any path (with a penalty of 4 per filter)
+ * allows fewer.
+ */
+#define CKPT_SECCOMP_MAX_FILTERS	8192
+/* Most instructions of one filter (BPF_MAXINSNS). */
+#define CKPT_SECCOMP_MAX_INSNS		4096
+
+/* CKPT_HDR_SECCOMP_FILTER flags */
+#define CKPT_SECCOMP_FILTER_LOG		0x1	/* SECCOMP_FILTER_FLAG_LOG */
+
+/*
+ * CKPT_HDR_SECCOMP_FILTER: one classic BPF program as it was installed.
+ * Payload: len struct sock_filter {__u16 code; __u8 jt, jf; __u32 k;}
+ * (8 bytes each, in the producer's byte order).
+ */
+struct ckpt_hdr_seccomp_filter {
+	struct ckpt_hdr h;
+	__u32 flags;		/* CKPT_SECCOMP_FILTER_* */
+	__u32 len;		/* instructions */
 };
 
 /*

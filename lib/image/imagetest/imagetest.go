@@ -202,6 +202,8 @@ func (w *writer) task(t Task) {
 	fpu := make([]byte, 512)
 	w.rec(uapi.CKPT_HDR_CPU_X86, &uapi.CkptHdrCpuX86{Ip: 0x401234, Sp: start + 0x800, Cs: 0x33, Ss: 0x2b,
 		FpuFormat: uapi.CKPT_X86_FPU_FXSAVE, FpuSize: uint32(len(fpu))}, fpu)
+	w.rec(uapi.CKPT_HDR_POSIX_TIMERS, &uapi.CkptHdrPosixTimers{})
+	w.rec(uapi.CKPT_HDR_SECCOMP, &uapi.CkptHdrSeccomp{Flags: uapi.CKPT_SECCOMP_SPEC_ALLOW})
 }
 
 func firstErr(a, b error) error {
