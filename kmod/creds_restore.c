@@ -414,37 +414,58 @@ static const char *kcr_cred_differs(const struct kcr_cred *nc)
 	return NULL;
 }
 
+/* capset(), as kernel/capability.c does it. */
+static int kcr_capset(struct ckpt_ctx *ctx, const kernel_cap_t *eff,
+		      const kernel_cap_t *inh, const kernel_cap_t *perm)
+{
+	const struct cred *c = current_cred();
+	struct cred *new;
+	int ret;
+
+	new = prepare_creds();
+	if (!new)
+		return ckpt_err(ctx, -ENOMEM, "no memory for credentials");
+	ret = kcr_security_capset(new, c, eff, inh, perm);
+	if (ret) {
+		abort_creds(new);
+		return ckpt_err(ctx, ret,
+				"credentials: capset() of permitted capabilities %#llx, effective %#llx, inheritable %#llx refused: beyond what the restarter has after setresuid() (permitted %#llx, inheritable %#llx, bounding %#llx)",
+				kcr_cap64(*perm), kcr_cap64(*eff),
+				kcr_cap64(*inh), kcr_cap64(c->cap_permitted),
+				kcr_cap64(c->cap_inheritable),
+				kcr_cap64(c->cap_bset));
+	}
+	return commit_creds(new);
+}
+
 /*
  * Give current the credentials nc through the kernel's own system call
  * paths, in the order a program dropping privilege would call them, each
- * checked against the credentials the previous one left (as the kernel
- * checks a real sequence of calls):
+ * checked by the kernel against the credentials the calls before it left:
  *	PR_CAPBSET_DROP		what the bounding set loses (CAP_SETPCAP);
- *	PR_SET_SECUREBITS	the image's bits (CAP_SETPCAP, locks), with
- *				SECBIT_KEEP_CAPS while the uids change unless
- *				locked, and the restarter's
- *				SECBIT_NO_CAP_AMBIENT_RAISE until the end;
- *	setgroups()		may_setgroups(): CAP_SETGID and a user
+ *	PR_SET_KEEPCAPS 1	unless locked: the permitted set survives
+ *				setresuid() as far as the restarter's
+ *				securebits let it;
+ *	setgroups()		may_setgroups(): CAP_SETGID, and a user
  *				namespace that allows setgroups;
  *	setresgid(), setresuid(), setfsgid(), setfsuid()
- *				(CAP_SETGID, CAP_SETUID, and the setuid
- *				capability fixups of commoncap);
- *	capset()		against what setresuid() left;
- *	PR_CAP_AMBIENT		raise (SECBIT_NO_CAP_AMBIENT_RAISE honoured)
- *				and lower;
- *	PR_SET_SECUREBITS	the image's bits.
+ *				CAP_SETGID, CAP_SETUID, and commoncap's
+ *				setuid fixups of the capability sets;
+ *	capset()		effective := permitted (what is left), the
+ *				image's inheritable set;
+ *	PR_CAP_AMBIENT		raise (within permitted and inheritable,
+ *				unless SECBIT_NO_CAP_AMBIENT_RAISE) and lower;
+ *	PR_SET_SECUREBITS	the image's bits (CAP_SETPCAP, locks), or
+ *				PR_SET_KEEPCAPS when only that bit differs;
+ *	capset()		the image's sets.
  * Whatever the calls do not reach exactly is refused: the result is
  * compared with the image's, field by field.
  */
 static int kcr_cred_syscalls(struct ckpt_ctx *ctx, const struct kcr_cred *nc)
 {
-	const unsigned int amb_bits = SECBIT_NO_CAP_AMBIENT_RAISE |
-				      SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
 	struct user_namespace *ns = current_user_ns();
-	const struct cred *c = current_cred();
 	const char *diff;
-	struct cred *new;
-	unsigned int sb;
+	kernel_cap_t perm;
 	long ret;
 	int cap;
 
@@ -459,13 +480,9 @@ static int kcr_cred_syscalls(struct ckpt_ctx *ctx, const struct kcr_cred *nc)
 					cap);
 	}
 
-	c = current_cred();
-	sb = (nc->securebits & ~amb_bits) | (c->securebits & amb_bits);
-	if (!((nc->securebits | c->securebits) & SECBIT_KEEP_CAPS_LOCKED))
-		sb |= SECBIT_KEEP_CAPS;
-	ret = kcr_set_securebits(ctx, sb);
-	if (ret)
-		return ret;
+	/* Fails when SECBIT_KEEP_CAPS_LOCKED: setresuid() then decides. */
+	if (!(current_cred()->securebits & SECBIT_KEEP_CAPS))
+		kcr_prctl(PR_SET_KEEPCAPS, 1, 0);
 
 	if (!kcr_groups_equal(current_cred()->group_info, nc->gi)) {
 		if (!kcr_may_setgroups())
@@ -507,23 +524,11 @@ static int kcr_cred_syscalls(struct ckpt_ctx *ctx, const struct kcr_cred *nc)
 				"credentials: setfsuid(%u) refused: not one of the new uids, and the restarter lacks CAP_SETUID",
 				from_kuid(ns, nc->fsuid));
 
-	/* capset(), as kernel/capability.c does it. */
-	new = prepare_creds();
-	if (!new)
-		return ckpt_err(ctx, -ENOMEM, "no memory for credentials");
-	c = current_cred();
-	ret = kcr_security_capset(new, c, &nc->eff, &nc->inh, &nc->perm);
-	if (ret) {
-		abort_creds(new);
-		return ckpt_err(ctx, ret,
-				"credentials: capset() of permitted capabilities %#llx, effective %#llx, inheritable %#llx refused: beyond what the restarter has after setresuid() (permitted %#llx, inheritable %#llx, bounding %#llx)",
-				kcr_cap64(nc->perm), kcr_cap64(nc->eff),
-				kcr_cap64(nc->inh), kcr_cap64(c->cap_permitted),
-				kcr_cap64(c->cap_inheritable),
-				kcr_cap64(c->cap_bset));
-	}
-	commit_creds(new);
-
+	/* What setresuid() left, effective, for the calls that need it. */
+	perm = current_cred()->cap_permitted;
+	ret = kcr_capset(ctx, &perm, &nc->inh, &perm);
+	if (ret)
+		return ret;
 	for (cap = 0; cap <= CAP_LAST_CAP; cap++) {
 		bool want = cap_raised(nc->amb, cap);
 
@@ -533,13 +538,15 @@ static int kcr_cred_syscalls(struct ckpt_ctx *ctx, const struct kcr_cred *nc)
 				PR_CAP_AMBIENT_LOWER, cap);
 		if (ret)
 			return ckpt_err(ctx, ret,
-					"credentials: PR_CAP_AMBIENT_RAISE of capability %d refused (SECBIT_NO_CAP_AMBIENT_RAISE)",
+					"credentials: PR_CAP_AMBIENT_RAISE of capability %d refused: not permitted, or SECBIT_NO_CAP_AMBIENT_RAISE",
 					cap);
 	}
-
 	ret = kcr_set_securebits(ctx, nc->securebits);
+	if (!ret)
+		ret = kcr_capset(ctx, &nc->eff, &nc->inh, &nc->perm);
 	if (ret)
 		return ret;
+
 	diff = kcr_cred_differs(nc);
 	if (diff)
 		return ckpt_err(ctx, -EPERM,
