@@ -448,11 +448,12 @@ static int kcr_capset(struct ckpt_ctx *ctx, const kernel_cap_t *eff,
  *				securebits let it;
  *	setgroups()		may_setgroups(): CAP_SETGID, and a user
  *				namespace that allows setgroups;
- *	setresgid(), setresuid(), setfsgid(), setfsuid()
+ *	setresgid(), setresuid()
  *				CAP_SETGID, CAP_SETUID, and commoncap's
  *				setuid fixups of the capability sets;
  *	capset()		effective := permitted (what is left), the
  *				image's inheritable set;
+ *	setfsgid(), setfsuid()	one of the new ids, or CAP_SETGID/CAP_SETUID;
  *	PR_CAP_AMBIENT		raise (within permitted and inheritable,
  *				unless SECBIT_NO_CAP_AMBIENT_RAISE) and lower;
  *	PR_SET_SECUREBITS	the image's bits (CAP_SETPCAP, locks), or
@@ -512,6 +513,12 @@ static int kcr_cred_syscalls(struct ckpt_ctx *ctx, const struct kcr_cred *nc)
 				"credentials: setresuid(%u, %u, %u) refused: the restarter lacks CAP_SETUID",
 				from_kuid(ns, nc->uid), from_kuid(ns, nc->euid),
 				from_kuid(ns, nc->suid));
+	/* What setresuid() left, effective, for the calls that need it. */
+	perm = current_cred()->cap_permitted;
+	ret = kcr_capset(ctx, &perm, &nc->inh, &perm);
+	if (ret)
+		return ret;
+
 	/* Both return the old id, and fail silently: checked below. */
 	kcr___sys_setfsgid(from_kgid(ns, nc->fsgid));
 	if (!gid_eq(current_cred()->fsgid, nc->fsgid))
@@ -524,11 +531,6 @@ static int kcr_cred_syscalls(struct ckpt_ctx *ctx, const struct kcr_cred *nc)
 				"credentials: setfsuid(%u) refused: not one of the new uids, and the restarter lacks CAP_SETUID",
 				from_kuid(ns, nc->fsuid));
 
-	/* What setresuid() left, effective, for the calls that need it. */
-	perm = current_cred()->cap_permitted;
-	ret = kcr_capset(ctx, &perm, &nc->inh, &perm);
-	if (ret)
-		return ret;
 	for (cap = 0; cap <= CAP_LAST_CAP; cap++) {
 		bool want = cap_raised(nc->amb, cap);
 

@@ -153,6 +153,9 @@ int main(int argc, char **argv)
 		uid_t uid = geteuid();
 		gid_t gid = getegid();
 
+		/* The id changes made us undumpable: /proc/self is root's. */
+		if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
+			die("PR_SET_DUMPABLE");
 		if (unshare(CLONE_NEWUSER))
 			die("unshare(CLONE_NEWUSER)");
 		write_file("/proc/self/setgroups", "deny");
