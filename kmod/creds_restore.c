@@ -592,6 +592,16 @@ static struct cred *kcr_cred_build(struct ckpt_ctx *ctx,
 	struct cred *new;
 	int ret;
 
+	/*
+	 * commit_creds() must not run under override_creds() (it would
+	 * BUG): a CRED record read while files are opened with the image's
+	 * credentials is out of place.
+	 */
+	if (current->cred != current->real_cred) {
+		put_cred(saved);
+		return ERR_PTR(ckpt_err(ctx, -EINVAL,
+					"credentials record inside another object"));
+	}
 	new = prepare_creds();
 	if (!new) {
 		put_cred(saved);
