@@ -403,13 +403,13 @@ func TestRestartCredsSetuidDrop(t *testing.T) {
 }
 
 // The fs uid is checked against the uids setresuid() gave, not the
-// restarter's: uids 1000/1001/1002 may become 1000/1000/1000, but then
-// not take fs uid 1002.
+// restarter's: uids 1000/1001/1001 may become 1000/1000/1000, but then
+// not take fs uid 1001.
 func TestRestartCredsFsuid(t *testing.T) {
 	unprivAllowed(t)
 	dir := unprivDir(t)
 	img := mustCredCheckpoint(t, dir, "fsuid", nil, "fsuid")
-	requireCredRefused(t, dir, img, []string{"-G", "", "-g", "1000,1000,1000", "-u", "1000,1001,1002"}, "setfsuid(1002)")
+	requireCredRefused(t, dir, img, []string{"-G", "", "-g", "1000,1000,1000", "-u", "1000,1001,1001"}, "setfsuid(1001)")
 	requireCredRestarts(t, dir, img, nil)
 }
 

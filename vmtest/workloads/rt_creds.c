@@ -28,7 +28,7 @@
  *	lockedcaps uid and gid 1000 with permitted and effective KILL, and
  *		SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_SETUID_FIXUP_LOCKED
  *		(capabilities are lost on a change of uids);
- *	fsuid	uids and gids 1000, fs uid 1002, no capabilities.
+ *	fsuid	uids and gids 1000, fs uid 1001, no capabilities.
  * After every restart the process checks that it has not the session
  * keyring of its restarter (credrun -K kcr-restarter).
  */
@@ -290,7 +290,7 @@ static int snapshot_mode(const char *mode)
 		    prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) ||
 		    setresuid(1000, 1000, 1000) || set_caps(&c))
 			rt_die("fsuid");
-		setfsuid(1002);
+		setfsuid(1001);
 		c.eff = c.perm = 0;
 		if (set_caps(&c) || prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0))
 			rt_die("fsuid capset");
