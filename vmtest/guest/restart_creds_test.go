@@ -403,14 +403,24 @@ func TestRestartCredsSetuidDrop(t *testing.T) {
 }
 
 // The fs uid is checked against the uids setresuid() gave, not the
-// restarter's: uids 1000/1001/1001 may become 1000/1000/1000, but then
-// not take fs uid 1001.
+// restarter's: uids 1000/1001/1002 may become 1000/1000/1000, but then
+// not take fs uid 1001. credrun restarts itself (-R): an execve() would
+// set the saved and fs uids to the effective one, and drop the ambient
+// CAP_CHECKPOINT_RESTORE the restart needs for /proc/self/exe.
 func TestRestartCredsFsuid(t *testing.T) {
 	unprivAllowed(t)
 	dir := unprivDir(t)
 	img := mustCredCheckpoint(t, dir, "fsuid", nil, "fsuid")
-	// CAP_CHECKPOINT_RESTORE for /proc/self/exe: only the ids may fail.
-	requireCredRefused(t, dir, img, []string{"-G", "", "-g", "1000,1000,1000", "-u", "1000,1001,1001", "-c", capCheckpointRestoreMask}, "setfsuid(1001)")
+	opts := []string{"-G", "", "-g", "1000,1000,1000", "-u", "1000,1001,1002", "-c", capCheckpointRestoreMask, "-R", img}
+	out, err := exec.Command(filepath.Join(guestproto.BinDir, "credrun"), opts...).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "restart: Operation not permitted") ||
+		!strings.Contains(string(out), "setfsuid(1001)") {
+		rep, _ := os.ReadFile(img + ".report")
+		t.Errorf("credrun %v: %v\n%s\nreport:\n%s\nwant EPERM and setfsuid(1001)", opts, err, out, rep)
+	}
+	if pids := tasksOf("1000"); len(pids) > 0 {
+		t.Errorf("processes of uid 1000 left after the restart: %v", pids)
+	}
 	requireCredRestarts(t, dir, img, nil)
 }
 

@@ -18,7 +18,12 @@
  *			gid 0, mapped to its effective uid and gid (one id
  *			each, setgroups denied, as an unprivileged user may)
  *
- * then execvp(argv[optind]). Exit status 2 when a step fails.
+ * then execvp(argv[optind]), or, with -R IMAGE, restart IMAGE itself
+ * (CKPT_IOC_RESTART, coordinator mode, RESTART_NO_PIDS, messages on
+ * stderr) without an execve(), which would reset the saved and fs ids,
+ * wait for the restored process and exit with its status ("credrun:
+ * restart: ERROR" and status 1 when the restart fails). Exit status 2
+ * when a step fails.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -30,8 +35,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/checkpoint.h>
 
 #define KEYCTL_JOIN_SESSION_KEYRING	1
 
@@ -58,6 +67,33 @@ static void write_file(const char *path, const char *text)
 	close(fd);
 }
 
+/* Coordinator restart of image; exits with the restored one's status. */
+static void restart(const char *image)
+{
+	struct ckpt_ioc_restart arg;
+	int dev, img, st;
+	pid_t pid;
+
+	dev = open("/dev/" CKPT_DEVICE_NAME, O_RDWR);
+	img = open(image, O_RDONLY);
+	if (dev < 0 || img < 0)
+		die(image);
+	memset(&arg, 0, sizeof(arg));
+	arg.fd = img;
+	arg.flags = RESTART_NO_PIDS;
+	arg.logfd = 2;
+	pid = ioctl(dev, CKPT_IOC_RESTART, &arg);
+	if (pid < 0) {
+		fprintf(stderr, "credrun: restart: %s\n", strerror(errno));
+		exit(1);
+	}
+	if (waitpid(pid, &st, __WALL) != pid)
+		die("waitpid");
+	fprintf(stderr, "credrun: pid %d exited with status %d\n", pid,
+		WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	exit(WIFEXITED(st) ? WEXITSTATUS(st) : 1);
+}
+
 static void set_caps(unsigned long long caps)
 {
 	struct __user_cap_header_struct h = {
@@ -82,14 +118,14 @@ static void set_caps(unsigned long long caps)
 int main(int argc, char **argv)
 {
 	unsigned int uids[3], gids[3];
-	const char *groups = NULL, *keyring = NULL;
+	const char *groups = NULL, *keyring = NULL, *image = NULL;
 	unsigned long long caps = 0;
 	long secbits = -1;
 	int have_uids = 0, have_gids = 0, userns = 0, have_caps = 0;
 	char map[64];
 	int opt;
 
-	while ((opt = getopt(argc, argv, "+K:s:G:g:u:c:U")) != -1) {
+	while ((opt = getopt(argc, argv, "+K:s:G:g:u:c:UR:")) != -1) {
 		switch (opt) {
 		case 'K':
 			keyring = optarg;
@@ -115,11 +151,14 @@ int main(int argc, char **argv)
 		case 'U':
 			userns = 1;
 			break;
+		case 'R':
+			image = optarg;
+			break;
 		default:
 			return 2;
 		}
 	}
-	if (optind >= argc)
+	if (optind >= argc && !image)
 		return 2;
 
 	if (keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING,
@@ -164,6 +203,8 @@ int main(int argc, char **argv)
 		snprintf(map, sizeof(map), "0 %u 1", gid);
 		write_file("/proc/self/gid_map", map);
 	}
+	if (image)
+		restart(image);
 	execvp(argv[optind], argv + optind);
 	die(argv[optind]);
 	return 2;
