@@ -9,8 +9,13 @@
  * what it refers to (user namespace, user_struct, supplementary groups).
  *
  * Ids are written as seen from the user namespace of the checkpoint's root
- * task (ctx->user_ns), as the image format says; an id that has no mapping
- * there becomes the overflow id, like in stat(2).
+ * task (ctx->user_ns), as the image format says. An id that has no mapping
+ * there (a supplementary group inherited from outside the namespace, say)
+ * has no value to write: stat(2) would show the overflow id, which a
+ * restart would take for a real one. Such credentials are refused.
+ *
+ * The root's namespace is written with its maps in kernel ids: they bind
+ * the image to the namespace it was made in (see creds_restore.c).
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
@@ -86,12 +91,40 @@ const struct ckpt_obj_ops kcr_groupinfo_ops = {
 
 static u32 kcr_uid(struct ckpt_ctx *ctx, kuid_t uid)
 {
-	return from_kuid_munged(ctx->user_ns, uid);
+	return from_kuid(ctx->user_ns, uid);
 }
 
 static u32 kcr_gid(struct ckpt_ctx *ctx, kgid_t gid)
 {
-	return from_kgid_munged(ctx->user_ns, gid);
+	return from_kgid(ctx->user_ns, gid);
+}
+
+/* Every id of cred has a value in the root's namespace. */
+static int kcr_cred_mapped(struct ckpt_ctx *ctx, const struct cred *cred)
+{
+	static const char * const uname[] = { "uid", "euid", "suid", "fsuid" };
+	static const char * const gname[] = { "gid", "egid", "sgid", "fsgid" };
+	const kuid_t uids[] = { cred->uid, cred->euid, cred->suid, cred->fsuid };
+	const kgid_t gids[] = { cred->gid, cred->egid, cred->sgid, cred->fsgid };
+	const struct group_info *gi = cred->group_info;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (!kuid_has_mapping(ctx->user_ns, uids[i]))
+			return ckpt_err(ctx, -EOPNOTSUPP,
+					"credentials: %s (kernel uid %u) has no mapping in the user namespace of the checkpoint",
+					uname[i], __kuid_val(uids[i]));
+		if (!kgid_has_mapping(ctx->user_ns, gids[i]))
+			return ckpt_err(ctx, -EOPNOTSUPP,
+					"credentials: %s (kernel gid %u) has no mapping in the user namespace of the checkpoint",
+					gname[i], __kgid_val(gids[i]));
+	}
+	for (i = 0; i < gi->ngroups; i++)
+		if (!kgid_has_mapping(ctx->user_ns, gi->gid[i]))
+			return ckpt_err(ctx, -EOPNOTSUPP,
+					"credentials: supplementary group (kernel gid %u) has no mapping in the user namespace of the checkpoint",
+					__kgid_val(gi->gid[i]));
+	return 0;
 }
 
 /* 6.1's kernel_cap_t is two 32-bit words, low word first. */
@@ -108,9 +141,10 @@ static u64 kcr_cap(kernel_cap_t c)
 
 /*
  * The extents of one id map, with lower ids as the parent namespace sees
- * them (the kernel keeps them as global ids). is_gid: map of gids.
+ * them, or as kernel ids (which the kernel keeps) for the root's
+ * namespace. is_gid: map of gids.
  */
-static void kcr_id_map(const struct user_namespace *ns,
+static void kcr_id_map(struct ckpt_ctx *ctx, const struct user_namespace *ns,
 		       const struct uid_gid_map *map, bool is_gid,
 		       struct ckpt_id_extent *out, u32 nr)
 {
@@ -121,9 +155,9 @@ static void kcr_id_map(const struct user_namespace *ns,
 	for (i = 0; i < nr; i++) {
 		u32 lower = ext[i].lower_first;
 
-		if (ns->parent && is_gid)
+		if (ns != ctx->user_ns && is_gid)
 			lower = from_kgid_munged(ns->parent, KGIDT_INIT(lower));
-		else if (ns->parent)
+		else if (ns != ctx->user_ns)
 			lower = from_kuid_munged(ns->parent, KUIDT_INIT(lower));
 		out[i].first = ext[i].first;
 		out[i].lower_first = lower;
@@ -172,8 +206,8 @@ static int kcr_write_user_ns(struct ckpt_ctx *ctx, struct user_namespace *ns)
 	h->nr_uid_extents = nr_uid;
 	h->nr_gid_extents = nr_gid;
 	ext = (struct ckpt_id_extent *)(h + 1);
-	kcr_id_map(ns, &ns->uid_map, false, ext, nr_uid);
-	kcr_id_map(ns, &ns->gid_map, true, ext + nr_uid, nr_gid);
+	kcr_id_map(ctx, ns, &ns->uid_map, false, ext, nr_uid);
+	kcr_id_map(ctx, ns, &ns->gid_map, true, ext + nr_uid, nr_gid);
 	ret = ckpt_write_obj(ctx, &h->h);
 	ckpt_hdr_put(ctx, h);
 	return ret;
@@ -293,6 +327,9 @@ static int kcr_checkpoint_cred(struct ckpt_ctx *ctx, const struct cred *cred,
 	*ref = objref;
 	if (!first)
 		return 0;
+	ret = kcr_cred_mapped(ctx, cred);
+	if (ret)
+		return ret;
 	ret = ckpt_write_objref(ctx, CKPT_OBJ_CRED, objref);
 	if (ret)
 		return ret;

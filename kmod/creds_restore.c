@@ -5,44 +5,43 @@
  * The objects of the image become:
  *	USER_NS		the restarter's user namespace: only the root task's
  *			own namespace (level 0) can be restored for now, and
- *			it stands for the namespace the restart runs in; the
- *			image's ids are mapped through it;
+ *			it stands for the namespace the restart runs in. The
+ *			image is bound to the namespace it was made in: its
+ *			uid and gid maps (in kernel ids) must be the
+ *			restarter's, or every id of the image would name
+ *			another user here (an image made where uid 0 is
+ *			kernel uid 1000 must not restart as the real root);
  *	USER		a uid (the user_struct is looked up when a CRED uses
  *			it, once the CRED passed its checks);
  *	GROUPINFO	a group_info;
- *	CRED		a struct cred built from the restarter's own
- *			(prepare_creds(): LSM labels and keyrings stay the
- *			restarter's), with the image's ids, groups,
- *			capabilities and securebits.
+ *	CRED		a struct cred with the image's ids, groups,
+ *			capabilities and securebits, made by the kernel's own
+ *			system calls from the restarter's (see
+ *			kcr_cred_syscalls()); LSM labels stay the restarter's,
+ *			keyrings do not: the restored task starts with none
+ *			(the user's default keyrings, found on first use).
  * restore_creds() leaves the task's credentials in ctx->restore_cred and
  * restore_ecred; restart.c commits them once the task is restored.
  *
  * Security: a restart must never give its caller more than it has. Each
- * CRED is checked against the restarter's credentials (current's, which
- * do not change until restart.c commits) with the rules of the system
- * calls that would set the same state:
- *	uids		setresuid(), setfsuid(): any with CAP_SETUID in the
- *			restarter's user namespace, else each one of the
- *			restarter's real, effective or saved uids (the fs uid
- *			may also be its fs uid);
- *	gids		the same with setresgid(), setfsgid() and CAP_SETGID;
- *	groups		setgroups(): CAP_SETGID, or the restarter's own;
- *	capabilities	capset(): permitted within the restarter's permitted,
- *			inheritable within its inheritable and bounding set
- *			(and its permitted set without CAP_SETPCAP), effective
- *			within the new permitted; prctl(): the bounding set
- *			within the restarter's, ambient within the new
- *			permitted and inheritable;
- *	securebits	PR_SET_SECUREBITS: a change needs CAP_SETPCAP, and
- *			locked bits and locks never change.
- * A violation is -EPERM with a message; the LSM hooks of the same calls
- * (task_fix_setuid, task_fix_setgid, task_fix_setgroups, capset) are
- * asked too.
+ * CRED is made by running, in the restored task and starting from the
+ * restarter's credentials, the system calls that set the same state:
+ * PR_CAPBSET_DROP, PR_SET_SECUREBITS / PR_SET_KEEPCAPS, setgroups(),
+ * setresgid(), setresuid(), setfsgid(), setfsuid(), capset(),
+ * PR_CAP_AMBIENT: each is checked by the kernel's own code (and its LSM
+ * hooks) against what the calls before it left. What they do not reach
+ * exactly is refused with -EPERM and a message naming the call; the task
+ * then gets the restarter's credentials back until restart.c commits the
+ * image's.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/err.h>
+#include <linux/key.h>
+#include <linux/keyctl.h>
+#include <linux/prctl.h>
 #include <linux/sched.h>
+#include <linux/sched/coredump.h>
 #include <linux/sched/user.h>
 #include <linux/security.h>
 #include <linux/slab.h>
@@ -72,8 +71,56 @@ static const struct ckpt_obj_ops kcr_user_ops = {
 	.drop = kcr_user_drop,
 };
 
+/* How many ids of the image's extent e map has to the same kernel ids. */
+static u64 kcr_map_agrees(const struct uid_gid_map *map,
+			  const struct ckpt_id_extent *e)
+{
+	const struct uid_gid_extent *c;
+	u64 n = 0, lo, hi;
+	u32 nr, i;
+
+	nr = READ_ONCE(map->nr_extents);
+	/* Pairs with the smp_wmb() of map_write(), as in map_id_up(). */
+	smp_rmb();
+	c = nr <= UID_GID_MAP_MAX_BASE_EXTENTS ? map->extent : map->forward;
+	for (i = 0; i < nr && i < UID_GID_MAP_MAX_EXTENTS; i++) {
+		if ((s64)c[i].lower_first - c[i].first !=
+		    (s64)e->lower_first - e->first)
+			continue;
+		lo = max_t(u64, c[i].first, e->first);
+		hi = min_t(u64, (u64)c[i].first + c[i].count,
+			   (u64)e->first + e->count);
+		if (hi > lo)
+			n += hi - lo;
+	}
+	return n;
+}
+
+/*
+ * The image's ids are those of the namespace it was made in: they mean
+ * the same users here only if every id it maps is the same kernel id in
+ * the restarter's namespace.
+ */
+static int kcr_user_ns_bound(struct ckpt_ctx *ctx,
+			     const struct uid_gid_map *map, const char *what,
+			     const struct ckpt_id_extent *ext, u32 nr)
+{
+	u32 i;
+
+	for (i = 0; i < nr; i++)
+		if (kcr_map_agrees(map, &ext[i]) != ext[i].count)
+			return ckpt_err(ctx, -EPERM,
+					"user namespace: the image was made where %s %u..%u were kernel ids %u..%u, which the restarter's user namespace maps otherwise",
+					what, ext[i].first,
+					ext[i].first + ext[i].count - 1,
+					ext[i].lower_first,
+					ext[i].lower_first + ext[i].count - 1);
+	return 0;
+}
+
 int restore_obj_user_ns(struct ckpt_ctx *ctx, int objref)
 {
+	const struct ckpt_id_extent *ext;
 	struct ckpt_hdr_user_ns *h;
 	size_t payload;
 	int ret;
@@ -99,9 +146,17 @@ int restore_obj_user_ns(struct ckpt_ctx *ctx, int objref)
 			       h->level, h->parent_ref);
 		goto out;
 	}
+	ext = (const struct ckpt_id_extent *)(h + 1);
+	ret = kcr_user_ns_bound(ctx, &current_user_ns()->uid_map, "uid", ext,
+				h->nr_uid_extents);
+	if (!ret)
+		ret = kcr_user_ns_bound(ctx, &current_user_ns()->gid_map, "gid",
+					ext + h->nr_uid_extents,
+					h->nr_gid_extents);
 	/* The root task's namespace: the restart's own. */
-	ret = ckpt_obj_insert(ctx, current_user_ns(), objref,
-			      &kcr_user_ns_ops);
+	if (!ret)
+		ret = ckpt_obj_insert(ctx, current_user_ns(), objref,
+				      &kcr_user_ns_ops);
 out:
 	ckpt_hdr_put(ctx, h);
 	return ret;
@@ -279,18 +334,6 @@ static int kcr_cred_decode(struct ckpt_ctx *ctx, struct ckpt_hdr_cred *h,
 	return 0;
 }
 
-static bool kcr_uid_is_old(const struct cred *old, kuid_t id, bool fs)
-{
-	return uid_eq(id, old->uid) || uid_eq(id, old->euid) ||
-	       uid_eq(id, old->suid) || (fs && uid_eq(id, old->fsuid));
-}
-
-static bool kcr_gid_is_old(const struct cred *old, kgid_t id, bool fs)
-{
-	return gid_eq(id, old->gid) || gid_eq(id, old->egid) ||
-	       gid_eq(id, old->sgid) || (fs && gid_eq(id, old->fsgid));
-}
-
 static bool kcr_groups_equal(const struct group_info *a,
 			     const struct group_info *b)
 {
@@ -306,165 +349,283 @@ static bool kcr_groups_equal(const struct group_info *a,
 	return true;
 }
 
-/*
- * May the restarter (old, current's credentials) take the credentials
- * nc? The rules of setresuid(), setresgid(), setgroups(), capset(),
- * prctl() for the same changes.
- */
-static int kcr_cred_permitted(struct ckpt_ctx *ctx, const struct cred *old,
-			      const struct kcr_cred *nc)
+static int kcr_prctl(unsigned long option, unsigned long arg2,
+		     unsigned long arg3)
 {
-	struct user_namespace *ns = old->user_ns;
-	unsigned int sb = old->securebits;
-
-	if (!(kcr_uid_is_old(old, nc->uid, false) &&
-	      kcr_uid_is_old(old, nc->euid, false) &&
-	      kcr_uid_is_old(old, nc->suid, false) &&
-	      kcr_uid_is_old(old, nc->fsuid, true)) &&
-	    !ns_capable_setid(ns, CAP_SETUID))
-		return ckpt_err(ctx, -EPERM,
-				"credentials: uids %u/%u/%u/%u: the restarter (uid %u) lacks CAP_SETUID",
-				from_kuid_munged(ns, nc->uid),
-				from_kuid_munged(ns, nc->euid),
-				from_kuid_munged(ns, nc->suid),
-				from_kuid_munged(ns, nc->fsuid),
-				from_kuid_munged(ns, old->uid));
-	if (!(kcr_gid_is_old(old, nc->gid, false) &&
-	      kcr_gid_is_old(old, nc->egid, false) &&
-	      kcr_gid_is_old(old, nc->sgid, false) &&
-	      kcr_gid_is_old(old, nc->fsgid, true)) &&
-	    !ns_capable_setid(ns, CAP_SETGID))
-		return ckpt_err(ctx, -EPERM,
-				"credentials: gids %u/%u/%u/%u: the restarter (gid %u) lacks CAP_SETGID",
-				from_kgid_munged(ns, nc->gid),
-				from_kgid_munged(ns, nc->egid),
-				from_kgid_munged(ns, nc->sgid),
-				from_kgid_munged(ns, nc->fsgid),
-				from_kgid_munged(ns, old->gid));
-	if (!kcr_groups_equal(nc->gi, old->group_info) &&
-	    !ns_capable_setid(ns, CAP_SETGID))
-		return ckpt_err(ctx, -EPERM,
-				"credentials: %d supplementary groups other than the restarter's: it lacks CAP_SETGID",
-				nc->gi->ngroups);
-
-	if (!cap_issubset(nc->perm, old->cap_permitted))
-		return ckpt_err(ctx, -EPERM,
-				"credentials: permitted capabilities %#llx beyond the restarter's %#llx",
-				kcr_cap64(nc->perm),
-				kcr_cap64(old->cap_permitted));
-	if (!cap_issubset(nc->inh, cap_combine(old->cap_inheritable,
-					       old->cap_bset)) ||
-	    (!cap_issubset(nc->inh, cap_combine(old->cap_inheritable,
-						old->cap_permitted)) &&
-	     !ns_capable(ns, CAP_SETPCAP)))
-		return ckpt_err(ctx, -EPERM,
-				"credentials: inheritable capabilities %#llx beyond what the restarter may set",
-				kcr_cap64(nc->inh));
-	if (!cap_issubset(nc->bset, old->cap_bset))
-		return ckpt_err(ctx, -EPERM,
-				"credentials: bounding set %#llx beyond the restarter's %#llx",
-				kcr_cap64(nc->bset), kcr_cap64(old->cap_bset));
-
-	if (nc->securebits != sb) {
-		/* cap_prctl_drop() & PR_SET_SECUREBITS */
-		if (((sb & SECURE_ALL_LOCKS) >> 1) & (sb ^ nc->securebits))
-			return ckpt_err(ctx, -EPERM,
-					"credentials: securebits %#x change bits the restarter has locked (%#x)",
-					nc->securebits, sb);
-		if (sb & SECURE_ALL_LOCKS & ~nc->securebits)
-			return ckpt_err(ctx, -EPERM,
-					"credentials: securebits %#x drop locks of the restarter's %#x",
-					nc->securebits, sb);
-		if (!ns_capable(ns, CAP_SETPCAP))
-			return ckpt_err(ctx, -EPERM,
-					"credentials: securebits %#x differ from the restarter's %#x, which lacks CAP_SETPCAP",
-					nc->securebits, sb);
-	}
-	return 0;
+	return kcr_security_task_prctl(option, arg2, arg3, 0, 0);
 }
 
 /*
- * Build the credentials nc from a copy of the restarter's (old), which
- * may take them, asking the LSMs on the way as the system calls would.
+ * PR_SET_SECUREBITS, or PR_SET_KEEPCAPS when only SECBIT_KEEP_CAPS
+ * changes (which, unlike the other bits, needs no CAP_SETPCAP).
  */
-static struct cred *kcr_cred_build(struct ckpt_ctx *ctx,
-				   const struct cred *old,
-				   const struct kcr_cred *nc)
+static int kcr_set_securebits(struct ckpt_ctx *ctx, unsigned int want)
 {
-	struct user_struct *user;
+	unsigned int cur = current_cred()->securebits;
+	int ret;
+
+	if (want == cur)
+		return 0;
+	if ((want ^ cur) == SECBIT_KEEP_CAPS)
+		ret = kcr_prctl(PR_SET_KEEPCAPS, !!(want & SECBIT_KEEP_CAPS), 0);
+	else
+		ret = kcr_prctl(PR_SET_SECUREBITS, want, 0);
+	if (ret)
+		return ckpt_err(ctx, ret,
+				"credentials: PR_SET_SECUREBITS %#x (from %#x) refused: locked bits, or the restarter lacks CAP_SETPCAP",
+				want, cur);
+	return 0;
+}
+
+/* Does current have the credentials nc? Names the first difference. */
+static const char *kcr_cred_differs(const struct kcr_cred *nc)
+{
+	const struct cred *c = current_cred();
+
+	if (!uid_eq(c->uid, nc->uid) || !uid_eq(c->euid, nc->euid) ||
+	    !uid_eq(c->suid, nc->suid))
+		return "uids";
+	if (!uid_eq(c->fsuid, nc->fsuid))
+		return "fsuid (setfsuid() refused)";
+	if (!gid_eq(c->gid, nc->gid) || !gid_eq(c->egid, nc->egid) ||
+	    !gid_eq(c->sgid, nc->sgid))
+		return "gids";
+	if (!gid_eq(c->fsgid, nc->fsgid))
+		return "fsgid (setfsgid() refused)";
+	if (!kcr_groups_equal(c->group_info, nc->gi))
+		return "supplementary groups";
+	if (!cap_issubset(c->cap_effective, nc->eff) ||
+	    !cap_issubset(nc->eff, c->cap_effective))
+		return "effective capabilities";
+	if (!cap_issubset(c->cap_permitted, nc->perm) ||
+	    !cap_issubset(nc->perm, c->cap_permitted))
+		return "permitted capabilities";
+	if (!cap_issubset(c->cap_inheritable, nc->inh) ||
+	    !cap_issubset(nc->inh, c->cap_inheritable))
+		return "inheritable capabilities";
+	if (!cap_issubset(c->cap_bset, nc->bset) ||
+	    !cap_issubset(nc->bset, c->cap_bset))
+		return "bounding set";
+	if (!cap_issubset(c->cap_ambient, nc->amb) ||
+	    !cap_issubset(nc->amb, c->cap_ambient))
+		return "ambient capabilities";
+	if (c->securebits != nc->securebits)
+		return "securebits";
+	return NULL;
+}
+
+/* capset(), as kernel/capability.c does it. */
+static int kcr_capset(struct ckpt_ctx *ctx, const kernel_cap_t *eff,
+		      const kernel_cap_t *inh, const kernel_cap_t *perm)
+{
+	const struct cred *c = current_cred();
 	struct cred *new;
 	int ret;
 
 	new = prepare_creds();
 	if (!new)
-		return ERR_PTR(ckpt_err(ctx, -ENOMEM,
-					"no memory for credentials"));
-
-	new->uid = nc->uid;
-	new->euid = nc->euid;
-	new->suid = nc->suid;
-	new->fsuid = nc->fsuid;
-	if (!uid_eq(new->uid, old->uid)) {
-		/* set_user() */
-		user = kcr_alloc_uid(new->uid);
-		if (!user) {
-			ret = ckpt_err(ctx, -EAGAIN,
-				       "no user_struct for the credentials");
-			goto err;
-		}
-		kcr_free_uid(new->user);
-		new->user = user;
-	}
-	ret = kcr_security_task_fix_setuid(new, old, LSM_SETID_RES);
+		return ckpt_err(ctx, -ENOMEM, "no memory for credentials");
+	ret = kcr_security_capset(new, c, eff, inh, perm);
 	if (ret) {
-		ckpt_err(ctx, ret, "credentials: the LSM refuses the uids");
-		goto err;
+		abort_creds(new);
+		return ckpt_err(ctx, ret,
+				"credentials: capset() of permitted capabilities %#llx, effective %#llx, inheritable %#llx refused: beyond what the restarter has after setresuid() (permitted %#llx, inheritable %#llx, bounding %#llx)",
+				kcr_cap64(*perm), kcr_cap64(*eff),
+				kcr_cap64(*inh), kcr_cap64(c->cap_permitted),
+				kcr_cap64(c->cap_inheritable),
+				kcr_cap64(c->cap_bset));
+	}
+	return commit_creds(new);
+}
+
+/*
+ * Give current the credentials nc through the kernel's own system call
+ * paths, in the order a program dropping privilege would call them, each
+ * checked by the kernel against the credentials the calls before it left:
+ *	PR_CAPBSET_DROP		what the bounding set loses (CAP_SETPCAP);
+ *	PR_SET_KEEPCAPS 1	unless locked: the permitted set survives
+ *				setresuid() as far as the restarter's
+ *				securebits let it;
+ *	setgroups()		may_setgroups(): CAP_SETGID, and a user
+ *				namespace that allows setgroups;
+ *	setresgid(), setresuid()
+ *				CAP_SETGID, CAP_SETUID, and commoncap's
+ *				setuid fixups of the capability sets;
+ *	capset()		effective := permitted (what is left), the
+ *				image's inheritable set;
+ *	setfsgid(), setfsuid()	one of the new ids, or CAP_SETGID/CAP_SETUID;
+ *	PR_CAP_AMBIENT		raise (within permitted and inheritable,
+ *				unless SECBIT_NO_CAP_AMBIENT_RAISE) and lower;
+ *	PR_SET_SECUREBITS	the image's bits (CAP_SETPCAP, locks), or
+ *				PR_SET_KEEPCAPS when only that bit differs;
+ *	capset()		the image's sets.
+ * Whatever the calls do not reach exactly is refused: the result is
+ * compared with the image's, field by field.
+ */
+static int kcr_cred_syscalls(struct ckpt_ctx *ctx, const struct kcr_cred *nc)
+{
+	struct user_namespace *ns = current_user_ns();
+	const char *diff;
+	kernel_cap_t perm;
+	long ret;
+	int cap;
+
+	for (cap = 0; cap <= CAP_LAST_CAP; cap++) {
+		if (!cap_raised(current_cred()->cap_bset, cap) ||
+		    cap_raised(nc->bset, cap))
+			continue;
+		ret = kcr_prctl(PR_CAPBSET_DROP, cap, 0);
+		if (ret)
+			return ckpt_err(ctx, ret,
+					"credentials: PR_CAPBSET_DROP of capability %d refused: the restarter lacks CAP_SETPCAP",
+					cap);
 	}
 
-	new->gid = nc->gid;
-	new->egid = nc->egid;
-	new->sgid = nc->sgid;
-	new->fsgid = nc->fsgid;
-	ret = kcr_security_task_fix_setgid(new, old, LSM_SETID_RES);
-	if (ret) {
-		ckpt_err(ctx, ret, "credentials: the LSM refuses the gids");
-		goto err;
+	/* Fails when SECBIT_KEEP_CAPS_LOCKED: setresuid() then decides. */
+	if (!(current_cred()->securebits & SECBIT_KEEP_CAPS))
+		kcr_prctl(PR_SET_KEEPCAPS, 1, 0);
+
+	if (!kcr_groups_equal(current_cred()->group_info, nc->gi)) {
+		if (!kcr_may_setgroups())
+			return ckpt_err(ctx, -EPERM,
+					"credentials: setgroups() of %d supplementary groups refused: the restarter lacks CAP_SETGID or its user namespace denies setgroups",
+					nc->gi->ngroups);
+		ret = set_current_groups(nc->gi);
+		if (ret)
+			return ckpt_err(ctx, ret,
+					"credentials: setgroups() of %d supplementary groups refused",
+					nc->gi->ngroups);
 	}
 
-	set_groups(new, nc->gi);
-	ret = kcr_security_task_fix_setgroups(new, old);
-	if (ret) {
-		ckpt_err(ctx, ret, "credentials: the LSM refuses the groups");
-		goto err;
+	ret = kcr___sys_setresgid(from_kgid(ns, nc->gid),
+				  from_kgid(ns, nc->egid),
+				  from_kgid(ns, nc->sgid));
+	if (ret)
+		return ckpt_err(ctx, ret,
+				"credentials: setresgid(%u, %u, %u) refused: the restarter lacks CAP_SETGID",
+				from_kgid(ns, nc->gid), from_kgid(ns, nc->egid),
+				from_kgid(ns, nc->sgid));
+	ret = kcr___sys_setresuid(from_kuid(ns, nc->uid),
+				  from_kuid(ns, nc->euid),
+				  from_kuid(ns, nc->suid));
+	if (ret)
+		return ckpt_err(ctx, ret,
+				"credentials: setresuid(%u, %u, %u) refused: the restarter lacks CAP_SETUID",
+				from_kuid(ns, nc->uid), from_kuid(ns, nc->euid),
+				from_kuid(ns, nc->suid));
+	/* What setresuid() left, effective, for the calls that need it. */
+	perm = current_cred()->cap_permitted;
+	ret = kcr_capset(ctx, &perm, &nc->inh, &perm);
+	if (ret)
+		return ret;
+
+	/* Both return the old id, and fail silently: checked below. */
+	kcr___sys_setfsgid(from_kgid(ns, nc->fsgid));
+	if (!gid_eq(current_cred()->fsgid, nc->fsgid))
+		return ckpt_err(ctx, -EPERM,
+				"credentials: setfsgid(%u) refused: not one of the new gids, and the restarter lacks CAP_SETGID",
+				from_kgid(ns, nc->fsgid));
+	kcr___sys_setfsuid(from_kuid(ns, nc->fsuid));
+	if (!uid_eq(current_cred()->fsuid, nc->fsuid))
+		return ckpt_err(ctx, -EPERM,
+				"credentials: setfsuid(%u) refused: not one of the new uids, and the restarter lacks CAP_SETUID",
+				from_kuid(ns, nc->fsuid));
+
+	for (cap = 0; cap <= CAP_LAST_CAP; cap++) {
+		bool want = cap_raised(nc->amb, cap);
+
+		if (want == !!cap_raised(current_cred()->cap_ambient, cap))
+			continue;
+		ret = kcr_prctl(PR_CAP_AMBIENT, want ? PR_CAP_AMBIENT_RAISE :
+				PR_CAP_AMBIENT_LOWER, cap);
+		if (ret)
+			return ckpt_err(ctx, ret,
+					"credentials: PR_CAP_AMBIENT_RAISE of capability %d refused: not permitted, or SECBIT_NO_CAP_AMBIENT_RAISE",
+					cap);
 	}
+	ret = kcr_set_securebits(ctx, nc->securebits);
+	if (!ret)
+		ret = kcr_capset(ctx, &nc->eff, &nc->inh, &nc->perm);
+	if (ret)
+		return ret;
+
+	diff = kcr_cred_differs(nc);
+	if (diff)
+		return ckpt_err(ctx, -EPERM,
+				"credentials: the system calls do not give the image's %s",
+				diff);
+	return 0;
+}
+
+/* No keyring of the restarter's survives into the restored task. */
+static void kcr_cred_drop_keys(struct cred *new)
+{
+#ifdef CONFIG_KEYS
+	key_put(new->session_keyring);
+	key_put(new->process_keyring);
+	key_put(new->thread_keyring);
+	key_put(new->request_key_auth);
+	new->session_keyring = NULL;
+	new->process_keyring = NULL;
+	new->thread_keyring = NULL;
+	new->request_key_auth = NULL;
+	new->jit_keyring = KEY_REQKEY_DEFL_DEFAULT;
+#endif
+}
+
+/*
+ * Build the credentials nc: current (which has the restarter's
+ * credentials until restart.c commits the image's) goes through the
+ * system calls of kcr_cred_syscalls() starting from the restarter's
+ * credentials without keyrings, the result is copied, and current gets
+ * the restarter's credentials back, with what commit_creds() changed on
+ * the way (dumpable, parent death signal, nproc flag) as it was.
+ */
+static struct cred *kcr_cred_build(struct ckpt_ctx *ctx,
+				   const struct kcr_cred *nc)
+{
+	const struct cred *saved = get_current_cred();
+	struct mm_struct *mm = current->mm;
+	unsigned long dumpable = mm ? mm->flags & MMF_DUMPABLE_MASK : 0;
+	int pdeath = current->pdeath_signal;
+	unsigned int nproc = current->flags & PF_NPROC_EXCEEDED;
+	struct cred *new;
+	int ret;
 
 	/*
-	 * The capabilities as capset() sets them (task_fix_setuid may have
-	 * changed new's in the meantime: they are all set here).
+	 * commit_creds() must not run under override_creds() (it would
+	 * BUG): a CRED record read while files are opened with the image's
+	 * credentials is out of place.
 	 */
-	ret = kcr_security_capset(new, old, &nc->eff, &nc->inh, &nc->perm);
-	if (ret) {
-		ckpt_err(ctx, ret, "credentials: capset refuses the capabilities");
-		goto err;
+	if (current->cred != current->real_cred) {
+		put_cred(saved);
+		return ERR_PTR(ckpt_err(ctx, -EINVAL,
+					"credentials record inside another object"));
 	}
-	new->cap_bset = nc->bset;
-	new->cap_ambient = nc->amb;
-	new->securebits = nc->securebits;
+	new = prepare_creds();
+	if (!new) {
+		put_cred(saved);
+		return ERR_PTR(ckpt_err(ctx, -ENOMEM,
+					"no memory for credentials"));
+	}
+	kcr_cred_drop_keys(new);
+	commit_creds(new);
 
-	ret = kcr_set_cred_ucounts(new);
-	if (ret) {
-		ckpt_err(ctx, ret, "credentials: no ucounts for the uid");
-		goto err;
-	}
-	return new;
-err:
-	abort_creds(new);
-	return ERR_PTR(ret);
+	ret = kcr_cred_syscalls(ctx, nc);
+	new = ret ? NULL : prepare_creds();
+	if (!ret && !new)
+		ret = ckpt_err(ctx, -ENOMEM, "no memory for credentials");
+
+	commit_creds((struct cred *)saved);
+	if (mm)
+		set_mask_bits(&mm->flags, MMF_DUMPABLE_MASK, dumpable);
+	current->pdeath_signal = pdeath;
+	current->flags = (current->flags & ~PF_NPROC_EXCEEDED) | nproc;
+	return ret ? ERR_PTR(ret) : new;
 }
 
 int restore_obj_cred(struct ckpt_ctx *ctx, int objref)
 {
-	const struct cred *old = current_cred();
 	struct ckpt_hdr_cred *h;
 	struct user_namespace *ns;
 	struct kcr_cred nc = { };
@@ -487,7 +648,7 @@ int restore_obj_cred(struct ckpt_ctx *ctx, int objref)
 	ret = PTR_ERR_OR_ZERO(nc.gi);
 	if (ret)
 		goto out;
-	if (ns != old->user_ns) {
+	if (ns != current_user_ns()) {
 		ret = ckpt_err(ctx, -EOPNOTSUPP,
 			       "credentials of another user namespace than the restarter's");
 		goto out;
@@ -503,11 +664,7 @@ int restore_obj_cred(struct ckpt_ctx *ctx, int objref)
 			       h->uid, from_kuid_munged(ns, user->uid));
 		goto out;
 	}
-	ret = kcr_cred_permitted(ctx, old, &nc);
-	if (ret)
-		goto out;
-
-	new = kcr_cred_build(ctx, old, &nc);
+	new = kcr_cred_build(ctx, &nc);
 	if (IS_ERR(new)) {
 		ret = PTR_ERR(new);
 		goto out;

@@ -33,16 +33,14 @@ long (*kcr_kernel_wait4)(pid_t upid, int __user *stat_addr, int options,
 int (*kcr_sched_setattr)(struct task_struct *p, const struct sched_attr *attr);
 void (*kcr___set_task_comm)(struct task_struct *tsk, const char *from,
 			    bool exec);
-struct user_struct *(*kcr_alloc_uid)(kuid_t uid);
-/* Exported only by later 6.1 updates. */
-void (*kcr_free_uid)(struct user_struct *up);
-int (*kcr_set_cred_ucounts)(struct cred *new);
-int (*kcr_security_task_fix_setuid)(struct cred *new, const struct cred *old,
-				    int flags);
-int (*kcr_security_task_fix_setgid)(struct cred *new, const struct cred *old,
-				    int flags);
-int (*kcr_security_task_fix_setgroups)(struct cred *new,
-				       const struct cred *old);
+long (*kcr___sys_setresuid)(uid_t ruid, uid_t euid, uid_t suid);
+long (*kcr___sys_setresgid)(gid_t rgid, gid_t egid, gid_t sgid);
+long (*kcr___sys_setfsuid)(uid_t uid);
+long (*kcr___sys_setfsgid)(gid_t gid);
+bool (*kcr_may_setgroups)(void);
+int (*kcr_security_task_prctl)(int option, unsigned long arg2,
+			       unsigned long arg3, unsigned long arg4,
+			       unsigned long arg5);
 int (*kcr_security_capset)(struct cred *new, const struct cred *old,
 			   const kernel_cap_t *effective,
 			   const kernel_cap_t *inheritable,
@@ -131,12 +129,12 @@ static const struct kcr_ksym kcr_ksyms[] = {
 	KCR_KSYM(sched_setattr),
 	KCR_KSYM(__set_task_comm),
 	/* creds_restore.c */
-	KCR_KSYM(alloc_uid),
-	KCR_KSYM(free_uid),
-	KCR_KSYM(set_cred_ucounts),
-	KCR_KSYM(security_task_fix_setuid),
-	KCR_KSYM(security_task_fix_setgid),
-	KCR_KSYM(security_task_fix_setgroups),
+	KCR_KSYM(__sys_setresuid),
+	KCR_KSYM(__sys_setresgid),
+	KCR_KSYM(__sys_setfsuid),
+	KCR_KSYM(__sys_setfsgid),
+	KCR_KSYM(may_setgroups),
+	KCR_KSYM(security_task_prctl),
 	KCR_KSYM(security_capset),
 	/* signal_restore.c */
 	KCR_KSYM(do_sigaction),

@@ -56,16 +56,18 @@ extern void (*kcr_set_fs_pwd)(struct fs_struct *fs, const struct path *path);
 extern int (*kcr_security_path_chroot)(const struct path *path);
 #endif
 
-/* creds_restore.c: what setresuid() & co do to a new struct cred */
-extern struct user_struct *(*kcr_alloc_uid)(kuid_t uid);
-extern void (*kcr_free_uid)(struct user_struct *up);
-extern int (*kcr_set_cred_ucounts)(struct cred *new);
-extern int (*kcr_security_task_fix_setuid)(struct cred *new,
-					   const struct cred *old, int flags);
-extern int (*kcr_security_task_fix_setgid)(struct cred *new,
-					   const struct cred *old, int flags);
-extern int (*kcr_security_task_fix_setgroups)(struct cred *new,
-					      const struct cred *old);
+/*
+ * creds_restore.c: the system calls that set credentials, on current
+ * (kernel/sys.c, kernel/groups.c, security/security.c)
+ */
+extern long (*kcr___sys_setresuid)(uid_t ruid, uid_t euid, uid_t suid);
+extern long (*kcr___sys_setresgid)(gid_t rgid, gid_t egid, gid_t sgid);
+extern long (*kcr___sys_setfsuid)(uid_t uid);
+extern long (*kcr___sys_setfsgid)(gid_t gid);
+extern bool (*kcr_may_setgroups)(void);
+extern int (*kcr_security_task_prctl)(int option, unsigned long arg2,
+				      unsigned long arg3, unsigned long arg4,
+				      unsigned long arg5);
 extern int (*kcr_security_capset)(struct cred *new, const struct cred *old,
 				  const kernel_cap_t *effective,
 				  const kernel_cap_t *inheritable,

@@ -572,10 +572,15 @@ struct ckpt_hdr_user {
 	__s32 user_ns_ref;	/* CKPT_OBJ_USER_NS */
 };
 
-/* One line of /proc/PID/uid_map or gid_map. */
+/*
+ * One line of /proc/PID/uid_map or gid_map. lower_first is an id of the
+ * parent namespace; at level 0 (the root task's namespace) a kernel id,
+ * as the initial namespace sees it: it binds the image to the namespace
+ * it was made in.
+ */
 struct ckpt_id_extent {
 	__u32 first;		/* id inside the namespace */
-	__u32 lower_first;	/* id in the parent namespace */
+	__u32 lower_first;	/* id in the parent namespace, see above */
 	__u32 count;
 	__u32 __pad;
 };

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -190,7 +191,7 @@ func TestRestartCredsUnprivileged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	requireUnprivRefused(t, dir, "root", img, "lacks CAP_SETUID")
+	requireUnprivRefused(t, dir, "root", img, "lacks CAP_SETGID")
 
 	caps := selfCheckpoint(t, "rt_creds", "caps")
 	img, err = os.ReadFile(caps.Image)
@@ -275,4 +276,190 @@ func TestRestartCredsCorrupt(t *testing.T) {
 		{"group count", uapi.CKPT_HDR_GROUPINFO, unsafe.Offsetof(g.Ngroups), 70000, 4, syscall.EINVAL, "groups in"},
 		{"nested user namespace", uapi.CKPT_HDR_USER_NS, unsafe.Offsetof(ns.Level), 1, 4, syscall.EINVAL, "nested user namespaces"},
 	})
+}
+
+// credCmd runs the command name with args as credrun makes its caller
+// (vmtest/workloads/credrun.c: opts are its options).
+func credCmd(opts []string, name string, args ...string) *exec.Cmd {
+	all := append(append(append([]string{}, opts...), "--", name), args...)
+	return exec.Command(filepath.Join(guestproto.BinDir, "credrun"), all...)
+}
+
+// userOpts are credrun options for uid and gid uid, no supplementary
+// groups, and then more.
+func userOpts(uid int, more ...string) []string {
+	ids := fmt.Sprintf("%d,%d,%d", uid, uid, uid)
+	return append([]string{"-G", "", "-g", ids, "-u", ids}, more...)
+}
+
+// nsRootOpts: root of a user namespace of its own, where uid and gid 0
+// are kernel ids 1000, setgroups denied (what an unprivileged user
+// gets), and then more.
+func nsRootOpts(more ...string) []string { return userOpts(1000, append([]string{"-U"}, more...)...) }
+
+// credCheckpoint runs rt_creds MODE as opts make it, with its image
+// dir/name.img, which it checkpoints itself. It returns the image path
+// and, when the checkpoint failed, the error with the workload's output,
+// report and checkpoint log. The files are made everyone's.
+func credCheckpoint(t *testing.T, dir, name string, opts []string, mode string) (string, error) {
+	t.Helper()
+	img := filepath.Join(dir, name+".img")
+	out, err := credCmd(opts, filepath.Join(guestproto.BinDir, "rt_creds"), img, mode).CombinedOutput()
+	if err != nil {
+		rep, _ := os.ReadFile(img + ".report")
+		log, _ := os.ReadFile(img + ".ckptlog")
+		return img, fmt.Errorf("rt_creds %s as %v: %v\n%s\nreport:\n%s\ncheckpoint log:\n%s", mode, opts, err, out, rep, log)
+	}
+	for _, f := range []string{img, img + ".report", img + ".ckptlog"} {
+		if err := os.Chmod(f, 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return img, nil
+}
+
+// mustCredCheckpoint is credCheckpoint failing the test on error.
+func mustCredCheckpoint(t *testing.T, dir, name string, opts []string, mode string) string {
+	t.Helper()
+	img, err := credCheckpoint(t, dir, name, opts, mode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// credRestart runs `kcr restart --no-pids` of img as opts make it; it
+// returns whether the restart succeeded and the restored process passed
+// its checks, and a description of what happened. No process of uid 1000
+// may be left.
+func credRestart(t *testing.T, dir, img string, opts []string) (bool, string) {
+	t.Helper()
+	logPath := filepath.Join(dir, "restart.log")
+	_ = os.Remove(logPath)
+	cmd := credCmd(opts, filepath.Join(dir, "kcr"), "restart", "--no-pids", "-i", img, "--log", logPath)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	log, _ := os.ReadFile(logPath)
+	if pids := tasksOf("1000"); len(pids) > 0 {
+		t.Errorf("processes of uid 1000 left after kcr restart: %v", pids)
+	}
+	rep, _ := os.ReadFile(img + ".report")
+	desc := fmt.Sprintf("kcr restart as %v: %v\n%s\nlog %q\nreport:\n%s", opts, err, out, log, rep)
+	return err == nil && strings.Contains(string(out), "exited with status 0"), desc
+}
+
+// requireCredRefused: restarting img as opts make it fails with EPERM and
+// a message containing msg.
+func requireCredRefused(t *testing.T, dir, img string, opts []string, msg string) {
+	t.Helper()
+	ok, desc := credRestart(t, dir, img, opts)
+	if ok || !strings.Contains(desc, "operation not permitted") || !strings.Contains(desc, msg) {
+		t.Errorf("want EPERM and %q: %s", msg, desc)
+	}
+}
+
+// requireCredRestarts: restarting img as opts make it succeeds, and the
+// restored process has the credentials it had (rt_creds checks).
+func requireCredRestarts(t *testing.T, dir, img string, opts []string) {
+	t.Helper()
+	if ok, desc := credRestart(t, dir, img, opts); !ok {
+		t.Errorf("want a restart that passes: %s", desc)
+	}
+}
+
+// Supplementary groups cannot be dropped in a user namespace where
+// setgroups is denied, even by its root (CVE-2014-8989): there a
+// group can only deny access. Where the restarter has the image's groups
+// the restart goes on.
+func TestRestartCredsSetgroupsDenied(t *testing.T) {
+	unprivAllowed(t)
+	dir := unprivDir(t)
+	img := mustCredCheckpoint(t, dir, "ns", nsRootOpts(), "keep")
+	requireCredRefused(t, dir, img, append([]string{"-G", "2000"}, nsRootOpts()[2:]...), "setgroups")
+	requireCredRestarts(t, dir, img, nsRootOpts())
+}
+
+// SECBIT_NO_CAP_AMBIENT_RAISE: a restarter that may not raise ambient
+// capabilities (locked) does not get them through an image.
+func TestRestartCredsAmbientLocked(t *testing.T) {
+	unprivAllowed(t)
+	dir := unprivDir(t)
+	img := mustCredCheckpoint(t, dir, "noambient", nil, "noambient")
+	requireCredRefused(t, dir, img, []string{"-s", "0xc0"}, "PR_CAP_AMBIENT_RAISE")
+	requireCredRestarts(t, dir, img, nil)
+}
+
+// The capabilities of an image are checked against what setresuid()
+// leaves the restarter: root whose securebits lock SECBIT_KEEP_CAPS off
+// and the setuid fixup on loses every capability becoming uid 1000, so
+// it cannot restore a uid 1000 process with CAP_KILL. Root without
+// those locks can.
+func TestRestartCredsSetuidDrop(t *testing.T) {
+	unprivAllowed(t)
+	dir := unprivDir(t)
+	img := mustCredCheckpoint(t, dir, "lockedcaps", nil, "lockedcaps")
+	requireCredRefused(t, dir, img, []string{"-s", "0x28"}, "capset()")
+	requireCredRestarts(t, dir, img, nil)
+}
+
+// The fs uid is checked against the uids setresuid() gave, not the
+// restarter's: uids 1000/1001/1002 may become 1000/1000/1000, but then
+// not take fs uid 1001. credrun restarts itself (-R): an execve() would
+// set the saved and fs uids to the effective one, and drop the ambient
+// CAP_CHECKPOINT_RESTORE the restart needs for /proc/self/exe.
+func TestRestartCredsFsuid(t *testing.T) {
+	unprivAllowed(t)
+	dir := unprivDir(t)
+	img := mustCredCheckpoint(t, dir, "fsuid", nil, "fsuid")
+	opts := []string{"-G", "", "-g", "1000,1000,1000", "-u", "1000,1001,1002", "-c", capCheckpointRestoreMask, "-R", img}
+	out, err := exec.Command(filepath.Join(guestproto.BinDir, "credrun"), opts...).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "restart: Operation not permitted") ||
+		!strings.Contains(string(out), "setfsuid(1001)") {
+		rep, _ := os.ReadFile(img + ".report")
+		t.Errorf("credrun %v: %v\n%s\nreport:\n%s\nwant EPERM and setfsuid(1001)", opts, err, out, rep)
+	}
+	if pids := tasksOf("1000"); len(pids) > 0 {
+		t.Errorf("processes of uid 1000 left after the restart: %v", pids)
+	}
+	requireCredRestarts(t, dir, img, nil)
+}
+
+// The restored task has none of its restarter's keyrings: rt_creds
+// checks that its session keyring is not kcr-restarter.
+func TestRestartCredsKeyrings(t *testing.T) {
+	unprivAllowed(t)
+	dir := unprivDir(t)
+	img := mustCredCheckpoint(t, dir, "keep", nil, "keep")
+	requireCredRestarts(t, dir, img, []string{"-K", "kcr-restarter"})
+	img = mustCredCheckpoint(t, dir, "plain", userOpts(1000), "keep")
+	requireCredRestarts(t, dir, img, userOpts(1000, "-K", "kcr-restarter", "-c", "0x10000000000"))
+}
+
+// An image made in a user namespace (uid 0 there is kernel uid 1000) is
+// bound to it: restarted elsewhere its ids would name other users (uid
+// 0: the real root). Root of another namespace with the same maps may
+// restart it.
+func TestRestartCredsUserNamespace(t *testing.T) {
+	unprivAllowed(t)
+	dir := unprivDir(t)
+	img := mustCredCheckpoint(t, dir, "ns", nsRootOpts(), "keep")
+	requireCredRefused(t, dir, img, nil, "maps otherwise")
+	requireCredRefused(t, dir, img, userOpts(1000, "-c", "0x10000000000"), "maps otherwise")
+	requireCredRestarts(t, dir, img, nsRootOpts())
+	// And the other way round: an image of uid 1000 made outside.
+	img = mustCredCheckpoint(t, dir, "u1000", userOpts(1000), "keep")
+	requireCredRefused(t, dir, img, nsRootOpts(), "maps otherwise")
+}
+
+// An id without a mapping in the checkpoint's user namespace (here a
+// supplementary group from outside it) is refused at checkpoint: written
+// as the overflow id it would be taken for a real one.
+func TestCheckpointCredsUnmappedIds(t *testing.T) {
+	unprivAllowed(t)
+	dir := unprivDir(t)
+	_, err := credCheckpoint(t, dir, "unmapped", append([]string{"-G", "2000"}, nsRootOpts()[2:]...), "keep")
+	if err == nil || !strings.Contains(err.Error(), "Operation not supported") ||
+		!strings.Contains(err.Error(), "supplementary group (kernel gid 2000) has no mapping") {
+		t.Errorf("checkpoint with an unmapped group: %v", err)
+	}
 }
