@@ -17,6 +17,7 @@
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/delay.h>
 #include <linux/err.h>
 #include <linux/futex.h>
 #include <linux/kernel.h>
@@ -110,6 +111,25 @@ static int kcr_hold_check(struct ckpt_ctx *ctx, struct kcr_hold *hold)
 }
 
 /*
+ * A task that has just frozen may still be on its way off its CPU: its
+ * context switch count moves once more when it gets there. Wait until it
+ * is off (finish_task() clears on_cpu with release semantics, after the
+ * count moved), as wait_task_inactive() would.
+ */
+static int kcr_wait_off_cpu(struct task_struct *t)
+{
+#ifdef CONFIG_SMP
+	/* Pairs with the smp_store_release() in finish_task(). */
+	while (smp_load_acquire(&t->on_cpu)) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		usleep_range(50, 100);
+	}
+#endif
+	return 0;
+}
+
+/*
  * Find the root task and check that the caller may checkpoint it. Until
  * the access check has passed, ctx->tsk stays NULL so that messages do
  * not show the comm of a task the caller may not look at. An external
@@ -120,6 +140,7 @@ static int kcr_get_root(struct ckpt_ctx *ctx, pid_t pid,
 {
 	struct task_struct *t;
 	struct pid *p;
+	int ret;
 
 	if (pid < 0)
 		return ckpt_err(ctx, -EINVAL, "pid %d", pid);
@@ -153,6 +174,11 @@ static int kcr_get_root(struct ckpt_ctx *ctx, pid_t pid,
 		return ckpt_err(ctx, -ESRCH, "task is exiting");
 	if (t != current && !kcr_task_frozen(t))
 		return ckpt_err(ctx, -EBUSY, "task not frozen");
+	if (t != current) {
+		ret = kcr_wait_off_cpu(t);
+		if (ret)
+			return ret;
+	}
 	/* From here on it must not run (see struct kcr_hold). */
 	hold->nvcsw = READ_ONCE(t->nvcsw);
 	hold->nivcsw = READ_ONCE(t->nivcsw);

@@ -316,23 +316,42 @@ func TestFaultCheckpointerKilled(t *testing.T) {
 	if _, err := unix.FcntlInt(uintptr(rfd), unix.F_SETPIPE_SZ, os.Getpagesize()); err != nil {
 		t.Fatal(err)
 	}
+	var out strings.Builder
 	cmd := exec.Command("/bin/kcr", "checkpoint", strconv.Itoa(f.pid()), "-o", fifo)
+	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	kpid := cmd.Process.Pid
-	waitPipeWriter(t, "kcr checkpoint", func() []string {
-		ts, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", kpid))
-		return ts
-	})
-	at := time.Now()
-	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
+	kpid := cmd.Process.Pid
+	deadline := time.Now().Add(time.Minute)
+	for stalled := false; !stalled; {
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("kcr checkpoint ended before it was killed: %v\n%s", err, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("kcr checkpoint never stalled on the full pipe; tasks:\n%s", taskStacks())
+		}
+		ts, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", kpid))
+		for _, d := range ts {
+			if b, _ := os.ReadFile(d + "/wchan"); string(b) == "pipe_write" {
+				stalled = true
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	at := time.Now()
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
 	select {
-	case <-done:
+	case err := <-done:
+		done <- err
 	case <-time.After(10 * time.Second):
 		t.Fatalf("kcr checkpoint still there 10 s after SIGKILL; tasks:\n%s", taskStacks())
 	}
