@@ -476,8 +476,11 @@ static int kcr_pin_stack(struct ckpt_ctx *ctx, struct task_struct *t)
 
 static void kcr_unpin_stack(struct task_struct *t)
 {
+#ifdef CONFIG_THREAD_INFO_IN_TASK
+	/* Without it the stack lives as long as the task_struct. */
 	if (t != current)
 		kcr_put_task_stack(t);
+#endif
 }
 
 int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t)

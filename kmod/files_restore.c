@@ -24,7 +24,9 @@
  * image and log (CKPT_FILE_ID_OUTPUT); devices are told by their device
  * number (below). A difference is refused with -ESTALE and a message
  * naming the path, unless the restart has RESTART_ALLOW_CHANGED_FILES:
- * then the message is only a note.
+ * then the message is only a note. This guards the consistency of the
+ * restored process, not the system: whoever restarts an image may write
+ * any identity into it, and still opens only what the task may open.
  *
  * A path of the image may name something else by now (or a tampered
  * image may name anything): before the real open, the path is opened
