@@ -297,6 +297,45 @@ func TestFaultEPIPE(t *testing.T) {
 	f.requireIntactAndNext(t, d, refs, 0)
 }
 
+// EPIPE with kcr checkpoint -o - in a pipeline whose reader exits: the
+// image is kcr's stdout, yet the SIGPIPE that the module's write raises
+// does not kill it (the Go runtime ends a program for SIGPIPE only
+// after its own writes to stdout or stderr): it reports the broken pipe
+// and exits 1.
+func TestFaultEPIPECLI(t *testing.T) {
+	d := device(t)
+	f := startFaultTarget(t)
+	refs := moduleRefs(t)
+	r, w := smallPipe(t)
+	var errOut strings.Builder
+	cmd := exec.Command("/bin/kcr", "checkpoint", strconv.Itoa(f.pid()), "-o", "-")
+	cmd.Stdout, cmd.Stderr = w, &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
+	w.Close()
+	buf := make([]byte, 4096)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	var err error
+	select {
+	case err = <-done:
+		done <- err
+	case <-time.After(time.Minute):
+		t.Fatalf("kcr checkpoint did not end after its reader went away; tasks:\n%s", taskStacks())
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(errOut.String(), "broken pipe") {
+		t.Fatalf("kcr checkpoint -o - into a closed pipe: %v (%v), output %q; want exit status 1 and a message about the broken pipe", err, cmd.ProcessState, errOut.String())
+	}
+	f.requireIntactAndNext(t, d, refs, 0)
+}
+
 // The checkpointing process (kcr checkpoint) is killed while it writes to
 // a stalled FIFO: it dies within a second, and the target is untouched.
 func TestFaultCheckpointerKilled(t *testing.T) {
