@@ -17,6 +17,7 @@
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/delay.h>
 #include <linux/err.h>
 #include <linux/futex.h>
 #include <linux/kernel.h>
@@ -29,6 +30,7 @@
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/sched/task_stack.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/termios.h>
@@ -58,14 +60,87 @@ static bool kcr_task_frozen(struct task_struct *t)
 }
 
 /*
+ * An external target must stay the task that the access check allowed,
+ * and hold still, until its image is complete; the image streams to the
+ * image fd for as long as its reader takes, and nothing stops another
+ * process from thawing the target meanwhile. So for the whole checkpoint
+ *  - its signal->exec_update_lock is held for read (as mm_access() and
+ *    /proc's readers of another task's memory do), taken before the
+ *    ptrace check: the target cannot exec (a setuid program, say) between
+ *    the check and the end of its image, and an exec under way finishes
+ *    before the check;
+ *  - its context switch counts (nvcsw + nivcsw) are taken once it is
+ *    found frozen and compared at the end: a task that was thawed and
+ *    frozen again must have scheduled, whatever it did in between
+ *    (setuid(), writing its memory, ...), so the image would mix states
+ *    and is refused with -EBUSY. A frozen task also schedules when a
+ *    signal wakes it (the cgroup v2 freezer traps it in get_signal(),
+ *    and it goes back into the trap without running user code): such a
+ *    checkpoint fails too, and a retry succeeds. Too strict in that case
+ *    is the safe side. The "frozen" check at the end alone would miss a
+ *    thaw and refreeze in between.
+ * A self-checkpoint needs neither: current is in this ioctl.
+ */
+struct kcr_hold {
+	struct task_struct *t;	/* its exec_update_lock is held, or NULL */
+	unsigned long nvcsw;
+	unsigned long nivcsw;
+};
+
+static void kcr_hold_release(struct kcr_hold *hold)
+{
+	if (hold->t)
+		up_read(&hold->t->signal->exec_update_lock);
+	hold->t = NULL;
+}
+
+/* Whether the held task scheduled since its counts were taken. */
+static int kcr_hold_check(struct ckpt_ctx *ctx, struct kcr_hold *hold)
+{
+	struct task_struct *t = hold->t;
+
+	if (!t)
+		return 0;
+	if (READ_ONCE(t->nvcsw) != hold->nvcsw ||
+	    READ_ONCE(t->nivcsw) != hold->nivcsw)
+		return ckpt_err(ctx, -EBUSY,
+				"task ran during checkpoint (thawed and frozen again, or woken by a signal): the image is not consistent; retry");
+	if (!kcr_task_frozen(t))
+		return ckpt_err(ctx, -EBUSY, "task thawed during checkpoint");
+	return 0;
+}
+
+/*
+ * A task that has just frozen may still be on its way off its CPU: its
+ * context switch count moves once more when it gets there. Wait until it
+ * is off (finish_task() clears on_cpu with release semantics, after the
+ * count moved), as wait_task_inactive() would.
+ */
+static int kcr_wait_off_cpu(struct task_struct *t)
+{
+#ifdef CONFIG_SMP
+	/* Pairs with the smp_store_release() in finish_task(). */
+	while (smp_load_acquire(&t->on_cpu)) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		usleep_range(50, 100);
+	}
+#endif
+	return 0;
+}
+
+/*
  * Find the root task and check that the caller may checkpoint it. Until
  * the access check has passed, ctx->tsk stays NULL so that messages do
- * not show the comm of a task the caller may not look at.
+ * not show the comm of a task the caller may not look at. An external
+ * target is held (struct kcr_hold) from before the check on.
  */
-static int kcr_get_root(struct ckpt_ctx *ctx, pid_t pid)
+static int kcr_get_root(struct ckpt_ctx *ctx, pid_t pid,
+			struct kcr_hold *hold)
 {
 	struct task_struct *t;
 	struct pid *p;
+	int ret;
 
 	if (pid < 0)
 		return ckpt_err(ctx, -EINVAL, "pid %d", pid);
@@ -85,6 +160,10 @@ static int kcr_get_root(struct ckpt_ctx *ctx, pid_t pid)
 		if (t->flags & PF_KTHREAD)
 			return ckpt_err(ctx, -EPERM,
 					"pid %d is a kernel thread", pid);
+		/* t's reference (ctx->root_task) keeps t->signal. */
+		if (down_read_killable(&t->signal->exec_update_lock))
+			return -EINTR;
+		hold->t = t;
 		if (!kcr_ptrace_may_access(t, PTRACE_MODE_ATTACH_REALCREDS))
 			return ckpt_err(ctx, -EPERM,
 					"no ptrace access to pid %d", pid);
@@ -95,6 +174,14 @@ static int kcr_get_root(struct ckpt_ctx *ctx, pid_t pid)
 		return ckpt_err(ctx, -ESRCH, "task is exiting");
 	if (t != current && !kcr_task_frozen(t))
 		return ckpt_err(ctx, -EBUSY, "task not frozen");
+	if (t != current) {
+		ret = kcr_wait_off_cpu(t);
+		if (ret)
+			return ret;
+	}
+	/* From here on it must not run (see struct kcr_hold). */
+	hold->nvcsw = READ_ONCE(t->nvcsw);
+	hold->nivcsw = READ_ONCE(t->nivcsw);
 	if (!(ctx->uflags & CHECKPOINT_SUBTREE) &&
 	    !is_child_reaper(task_pid(t)))
 		return ckpt_err(ctx, -EINVAL,
@@ -374,6 +461,28 @@ static int kcr_write_task_objs(struct ckpt_ctx *ctx, struct task_struct *t)
 	return ret;
 }
 
+/*
+ * The registers are read from t's kernel stack (pt_regs), which a task
+ * reference does not keep: a target killed during its checkpoint frees
+ * it once dead, and it may already serve another task. Pin it while the
+ * thread state is read, as stack unwinders of other tasks do.
+ */
+static int kcr_pin_stack(struct ckpt_ctx *ctx, struct task_struct *t)
+{
+	if (t == current || try_get_task_stack(t))
+		return 0;
+	return ckpt_err(ctx, -ESRCH, "task exited during checkpoint");
+}
+
+static void kcr_unpin_stack(struct task_struct *t)
+{
+#ifdef CONFIG_THREAD_INFO_IN_TASK
+	/* Without it the stack lives as long as the task_struct. */
+	if (t != current)
+		kcr_put_task_stack(t);
+#endif
+}
+
 int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t)
 {
 	struct task_struct *prev = ctx->tsk;
@@ -393,11 +502,15 @@ int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t)
 	if (!ret)
 		ret = checkpoint_signal_task(ctx, t);
 	if (!ret)
+		ret = kcr_pin_stack(ctx, t);
+	if (!ret) {
 		ret = checkpoint_restart_block(ctx, t);
-	if (!ret)
-		ret = checkpoint_thread(ctx, t);
-	if (!ret)
-		ret = kcr_arch_checkpoint_cpu(ctx, t);
+		if (!ret)
+			ret = checkpoint_thread(ctx, t);
+		if (!ret)
+			ret = kcr_arch_checkpoint_cpu(ctx, t);
+		kcr_unpin_stack(t);
+	}
 	/* seccomp branch: restored last, after the creds are committed */
 	if (!ret)
 		ret = checkpoint_posix_timers(ctx, t);
@@ -413,7 +526,7 @@ int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t)
 	return ret;
 }
 
-static int kcr_do_checkpoint(struct ckpt_ctx *ctx)
+static int kcr_do_checkpoint(struct ckpt_ctx *ctx, struct kcr_hold *hold)
 {
 	int i, ret;
 
@@ -426,6 +539,9 @@ static int kcr_do_checkpoint(struct ckpt_ctx *ctx)
 		ret = kcr_write_tree(ctx);
 	for (i = 0; !ret && i < ctx->nr_tasks; i++)
 		ret = checkpoint_task(ctx, ctx->tasks[i]);
+	/* Before the tail: a refused image ends with the ERROR record. */
+	if (!ret)
+		ret = kcr_hold_check(ctx, hold);
 	if (!ret)
 		ret = kcr_write_tail(ctx);
 	return ret;
@@ -434,6 +550,7 @@ static int kcr_do_checkpoint(struct ckpt_ctx *ctx)
 long kcr_ioctl_checkpoint(struct file *dev, void __user *uarg)
 {
 	struct ckpt_ioc_checkpoint args;
+	struct kcr_hold hold = { };
 	struct ckpt_ctx *ctx;
 	long ret;
 
@@ -449,11 +566,12 @@ long kcr_ioctl_checkpoint(struct file *dev, void __user *uarg)
 	if (IS_ERR(ctx))
 		return PTR_ERR(ctx);
 
-	ret = kcr_get_root(ctx, args.pid);
+	ret = kcr_get_root(ctx, args.pid, &hold);
 	if (!ret)
 		ret = kcr_collect_tasks(ctx);
 	if (!ret)
-		ret = kcr_do_checkpoint(ctx);
+		ret = kcr_do_checkpoint(ctx, &hold);
+	kcr_hold_release(&hold);
 	if (ret)
 		kcr_write_error(ctx, ret);
 	else

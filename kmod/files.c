@@ -260,6 +260,30 @@ named:
 }
 
 /*
+ * What a restart compares with the file it reopens (checkpoint_hdr.h).
+ * The tasks are frozen, but another process may write the file while the
+ * image is made: the values are a snapshot, as of this record.
+ */
+static void kcr_file_identity(struct ckpt_ctx *ctx, struct file *file,
+			      struct ckpt_file *c)
+{
+	struct inode *inode = file_inode(file);
+
+	c->s_dev = new_encode_dev(inode->i_sb->s_dev);
+	c->i_ino = inode->i_ino;
+	c->i_generation = inode->i_generation;
+	c->i_size = i_size_read(inode);
+	c->i_mtime_sec = inode->i_mtime.tv_sec;
+	c->i_mtime_nsec = inode->i_mtime.tv_nsec;
+	c->i_ctime_sec = inode->i_ctime.tv_sec;
+	c->i_ctime_nsec = inode->i_ctime.tv_nsec;
+	/* A self-checkpoint has the image and the log open as it writes them. */
+	if ((ctx->file && file_inode(ctx->file) == inode) ||
+	    (ctx->logfile && file_inode(ctx->logfile) == inode))
+		c->i_flags |= CKPT_FILE_ID_OUTPUT;
+}
+
+/*
  * The objref of file, whose definition (OBJREF FILE STRING) is written
  * when it is met for the first time.
  */
@@ -305,6 +329,7 @@ static int kcr_checkpoint_file(struct ckpt_ctx *ctx, const struct kcr_root *r,
 	h->common.i_mode = inode->i_mode;
 	h->common.i_rdev = S_ISCHR(inode->i_mode) || S_ISBLK(inode->i_mode) ?
 			   new_encode_dev(inode->i_rdev) : 0;
+	kcr_file_identity(ctx, file, &h->common);
 
 	ret = ckpt_write_objref(ctx, CKPT_OBJ_FILE, objref);
 	if (!ret)

@@ -4,11 +4,29 @@
  * files.c writes).
  *
  * FILE (CKPT_FILE_GENERIC): the file is reopened by its path with the
- * image's open flags, as the restarter: current still acts with the
- * restarter's credentials while it is restored (kcr.h), so a restart
- * opens nothing that the restarter could not open itself. Image paths
- * are relative to the root of the checkpoint, which at restart is the
+ * image's open flags, with the credentials the task will have
+ * (ctx->restore_cred, which restore_creds() prepared from the image and
+ * checked against the restarter's): current still has the restarter's
+ * until restart.c commits them, and a root restarter must not hand a
+ * task of uid 1000 a file that only root can open. The file's f_cred is
+ * then the task's, as if it had opened the file itself. Image paths are
+ * relative to the root of the checkpoint, which at restart is the
  * restarter's root: they are resolved from current's root.
+ *
+ * The reopened file must be the one that was checkpointed (the identity
+ * fields of struct ckpt_file): the same file system, inode number and
+ * generation for regular files and directories; for regular files also
+ * the same size, mtime and ctime, which catches a file written, truncated
+ * or replaced in place, and an executable or mapped library rebuilt.
+ * Not compared: the size and times of a write-only O_APPEND file (a log:
+ * the task only adds at the end, wherever that is, and its report
+ * files are written on after the checkpoint), and of the checkpoint's own
+ * image and log (CKPT_FILE_ID_OUTPUT); devices are told by their device
+ * number (below). A difference is refused with -ESTALE and a message
+ * naming the path, unless the restart has RESTART_ALLOW_CHANGED_FILES:
+ * then the message is only a note. This guards the consistency of the
+ * restored process, not the system: whoever restarts an image may write
+ * any identity into it, and still opens only what the task may open.
  *
  * A path of the image may name something else by now (or a tampered
  * image may name anything): before the real open, the path is opened
@@ -35,7 +53,9 @@
  * fetched by objref, and so its offset and flags.
  *
  * FS: root and cwd are resolved from current's root and checked as
- * chroot() and chdir() check them: the root may differ from the
+ * chroot() and chdir() check them, with the task's credentials as files
+ * are opened (the capability to chroot is the restarter's): the root may
+ * differ from the
  * restarter's only if it could chroot (CAP_SYS_CHROOT in its user
  * namespace). The cwd and the umask (as umask() sets it) are applied at
  * once; a new root only on the task's way out to user mode (a task_work),
@@ -144,6 +164,10 @@ static int kcr_check_file_rec(struct ckpt_ctx *ctx, int objref,
 		return ckpt_err(ctx, -EINVAL,
 				"file %s (objref %d): file credentials (objref %d) are not restored",
 				path, objref, c->f_cred_ref);
+	if ((c->i_flags & ~CKPT_FILE_ID_FLAGS) || c->__pad)
+		return ckpt_err(ctx, -EINVAL,
+				"file %s (objref %d): identity flags %#x",
+				path, objref, c->i_flags);
 	return 0;
 }
 
@@ -170,7 +194,67 @@ static int kcr_check_kind(struct ckpt_ctx *ctx, int objref,
 			MAJOR(rdev), MINOR(rdev), CKPT_DEVICE_NAME);
 }
 
-/* Reopen the file of a record (checked) as the restarter. */
+/* Whether two times are the same, from a record and an inode. */
+static bool kcr_same_time(s64 sec, u32 nsec, const struct timespec64 *ts)
+{
+	return sec == ts->tv_sec && nsec == ts->tv_nsec;
+}
+
+/*
+ * The reopened file against the identity in the record: 0 when it is the
+ * same, or may differ (see the top comment).
+ */
+static int kcr_check_identity(struct ckpt_ctx *ctx, int objref,
+			      const struct ckpt_file *c, const char *path,
+			      struct inode *inode)
+{
+	bool log = (c->f_flags & O_APPEND) && !(c->f_mode & FMODE_READ);
+	const char *what = NULL;
+
+	if (S_ISCHR(inode->i_mode))
+		return 0;
+	if (c->s_dev != new_encode_dev(inode->i_sb->s_dev) ||
+	    c->i_ino != inode->i_ino || c->i_generation != inode->i_generation)
+		what = "another file: device, inode or generation differ";
+	else if (!S_ISREG(inode->i_mode) || log ||
+		 (c->i_flags & CKPT_FILE_ID_OUTPUT))
+		what = NULL;
+	else if (c->i_size != i_size_read(inode))
+		what = "size differs";
+	else if (!kcr_same_time(c->i_mtime_sec, c->i_mtime_nsec,
+				&inode->i_mtime))
+		what = "modification time differs";
+	else if (!kcr_same_time(c->i_ctime_sec, c->i_ctime_nsec,
+				&inode->i_ctime))
+		what = "change time (ctime) differs";
+	if (!what)
+		return 0;
+	if (ctx->uflags & RESTART_ALLOW_CHANGED_FILES) {
+		ckpt_msg(ctx, "%s (objref %d) changed since the checkpoint (%s): reopened anyway (RESTART_ALLOW_CHANGED_FILES)",
+			 path, objref, what);
+		return 0;
+	}
+	return ckpt_err(ctx, -ESTALE,
+			"%s (objref %d) changed since the checkpoint (%s); restart with RESTART_ALLOW_CHANGED_FILES (kcr restart --allow-changed-files) to accept it",
+			path, objref, what);
+}
+
+/*
+ * Act with the credentials the task being restored will have (see the
+ * top comment); NULL after a message when it has none yet.
+ */
+static const struct cred *kcr_task_creds(struct ckpt_ctx *ctx,
+					 const char *what, const char *path)
+{
+	if (!ctx->restore_cred) {
+		ckpt_err(ctx, -EINVAL, "%s %s before the task's credentials",
+			 what, path);
+		return NULL;
+	}
+	return override_creds(ctx->restore_cred);
+}
+
+/* Reopen the file of a record (checked) as the task being restored. */
 static struct file *kcr_reopen(struct ckpt_ctx *ctx, int objref,
 			       const struct ckpt_file *c, const char *path)
 {
@@ -230,6 +314,7 @@ out:
 
 int restore_obj_file(struct ckpt_ctx *ctx, int objref)
 {
+	const struct cred *old;
 	struct ckpt_hdr_file *h;
 	struct ckpt_file *c;
 	struct file *file;
@@ -249,11 +334,20 @@ int restore_obj_file(struct ckpt_ctx *ctx, int objref)
 	ret = kcr_check_file_rec(ctx, objref, c, path);
 	if (ret)
 		goto out;
+	old = kcr_task_creds(ctx, "file", path);
+	if (!old) {
+		ret = -EINVAL;
+		goto out;
+	}
 	file = kcr_reopen(ctx, objref, c, path);
+	revert_creds(old);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
 		goto out;
 	}
+	ret = kcr_check_identity(ctx, objref, c, path, file_inode(file));
+	if (ret)
+		goto out_file;
 	if ((file->f_mode ^ (__force fmode_t)c->f_mode) & KCR_FMODE_CHECKED) {
 		ret = ckpt_err(ctx, -EINVAL,
 			       "%s (objref %d): file mode %#x does not go with flags %#x",
@@ -471,6 +565,7 @@ static int kcr_apply_fs(struct ckpt_ctx *ctx, const char *root,
 {
 	struct fs_struct *fs = current->fs;
 	struct path rp, wp, cur;
+	const struct cred *old;
 	bool chroot;
 	int users;
 	int ret;
@@ -482,10 +577,17 @@ static int kcr_apply_fs(struct ckpt_ctx *ctx, const char *root,
 		return ckpt_err(ctx, -EBUSY,
 				"fs: the fs_struct is shared with another task (CLONE_FS)");
 
+	/* Looked up and checked as the task will chdir (top comment). */
+	old = kcr_task_creds(ctx, "fs: directory", cwd);
+	if (!old)
+		return -EINVAL;
 	ret = kcr_fs_dir(ctx, root, "root", &rp);
-	if (ret)
+	if (ret) {
+		revert_creds(old);
 		return ret;
+	}
 	ret = kcr_fs_dir(ctx, cwd, "working", &wp);
+	revert_creds(old);
 	if (ret)
 		goto out_rp;
 	get_fs_root(fs, &cur);

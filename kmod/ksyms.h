@@ -27,6 +27,8 @@ extern bool (*kcr_ptrace_may_access)(struct task_struct *task,
 struct rusage;
 extern long (*kcr_kernel_wait4)(pid_t upid, int __user *stat_addr,
 				int options, struct rusage *ru);
+/* checkpoint.c: the stack (pt_regs) of a target that may exit meanwhile */
+extern void (*kcr_put_task_stack)(struct task_struct *tsk);
 /* restart.c: the TASK record (sched_setattr with the user's checks) */
 struct sched_attr;
 extern int (*kcr_sched_setattr)(struct task_struct *p,

@@ -5,6 +5,8 @@ import (
 	"os"
 	"unsafe"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/kcr-dev/kcr/uapi"
 )
 
@@ -53,6 +55,10 @@ type RestartOptions struct {
 	// single-threaded C callers: a Go program has several threads.
 	TaskSelf bool
 	Pid      int
+	// AllowChangedFiles reopens files that changed since the checkpoint
+	// (another inode at the path, another size, mtime or ctime) instead
+	// of failing the restart with ESTALE.
+	AllowChangedFiles bool
 	// Log receives kcr.ko's messages (logfd); nil for none.
 	Log *os.File
 	// Flags are raw RESTART_* flags added to the above.
@@ -76,6 +82,9 @@ func (d *Device) Restart(image *os.File, o RestartOptions) (int, error) {
 	if o.TaskSelf {
 		arg.Flags |= uapi.RESTART_TASKSELF
 	}
+	if o.AllowChangedFiles {
+		arg.Flags |= uapi.RESTART_ALLOW_CHANGED_FILES
+	}
 	if o.Log != nil {
 		arg.Logfd = int32(o.Log.Fd())
 	}
@@ -84,4 +93,18 @@ func (d *Device) Restart(image *os.File, o RestartOptions) (int, error) {
 		return 0, fmt.Errorf("kcr: restart from %s: %w", image.Name(), err)
 	}
 	return pid, nil
+}
+
+// Wait waits for the restarted process pid (a child of the caller) to
+// end and returns its status. A restored process keeps the exit signal
+// of its image, which need not be SIGCHLD: wait4() without __WALL would
+// not see it (ECHILD), so Wait always passes WALL. It retries on EINTR.
+func Wait(pid int) (unix.WaitStatus, error) {
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(pid, &ws, unix.WALL, nil)
+		if err != unix.EINTR {
+			return ws, err
+		}
+	}
 }

@@ -7,20 +7,21 @@ package uapi
 // From linux/checkpoint.h.
 
 const (
-	KCR_ABI_VERSION       = 1
-	CKPT_DEVICE_NAME      = "checkpoint"
-	CKPT_IOC_MAGIC        = 0xcc
-	CHECKPOINT_FD_NONE    = -1
-	CHECKPOINT_SUBTREE    = 0x1
-	CHECKPOINT_NETNS      = 0x2
-	CHECKPOINT_USER_FLAGS = 0x3
-	RESTART_TASKSELF      = 0x1
-	RESTART_FROZEN        = 0x2
-	RESTART_GHOST         = 0x4
-	RESTART_KEEP_LSM      = 0x8
-	RESTART_CONN_RESET    = 0x10
-	RESTART_NO_PIDS       = 0x20
-	RESTART_USER_FLAGS    = 0x3f
+	KCR_ABI_VERSION             = 1
+	CKPT_DEVICE_NAME            = "checkpoint"
+	CKPT_IOC_MAGIC              = 0xcc
+	CHECKPOINT_FD_NONE          = -1
+	CHECKPOINT_SUBTREE          = 0x1
+	CHECKPOINT_NETNS            = 0x2
+	CHECKPOINT_USER_FLAGS       = 0x3
+	RESTART_TASKSELF            = 0x1
+	RESTART_FROZEN              = 0x2
+	RESTART_GHOST               = 0x4
+	RESTART_KEEP_LSM            = 0x8
+	RESTART_CONN_RESET          = 0x10
+	RESTART_NO_PIDS             = 0x20
+	RESTART_ALLOW_CHANGED_FILES = 0x40
+	RESTART_USER_FLAGS          = 0x7f
 )
 
 // CkptIocCheckpoint is struct ckpt_ioc_checkpoint.
@@ -580,14 +581,29 @@ const (
 
 // CkptFile is struct ckpt_file.
 type CkptFile struct {
-	FType    uint32
-	FMode    uint32
-	FFlags   uint32
-	FCredRef int32
-	FPos     int64
-	IMode    uint32
-	IRdev    uint32
+	FType       uint32
+	FMode       uint32
+	FFlags      uint32
+	FCredRef    int32
+	FPos        int64
+	IMode       uint32
+	IRdev       uint32
+	IIno        uint64
+	ISize       int64
+	IMtimeSec   int64
+	ICtimeSec   int64
+	IMtimeNsec  uint32
+	ICtimeNsec  uint32
+	SDev        uint32
+	IGeneration uint32
+	IFlags      uint32
+	_           uint32
 }
+
+const (
+	CKPT_FILE_ID_OUTPUT = 0x1
+	CKPT_FILE_ID_FLAGS  = 1
+)
 
 // CkptHdrFile is struct ckpt_hdr_file.
 type CkptHdrFile struct {

@@ -6,8 +6,6 @@ import (
 	"io"
 	"os"
 
-	"golang.org/x/sys/unix"
-
 	kcr "github.com/kcr-dev/kcr/lib"
 )
 
@@ -26,6 +24,7 @@ func runRestart(args []string, stdout, stderr io.Writer) int {
 	logPath := fs.String("log", "", "file for kcr.ko's messages (default: stderr)")
 	noPids := fs.Bool("no-pids", false, "give the processes fresh pids instead of the image's")
 	detach := fs.Bool("detach", false, "do not wait: print the restored pid and exit")
+	allowChanged := fs.Bool("allow-changed-files", false, "reopen files that changed since the checkpoint instead of failing")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -33,7 +32,7 @@ func runRestart(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	pid, err := restart(*in, *logPath, *noPids)
+	pid, err := restart(*in, *logPath, kcr.RestartOptions{NoPids: *noPids, AllowChangedFiles: *allowChanged})
 	if err != nil {
 		fmt.Fprintf(stderr, "kcr restart: %v\n", err)
 		return 1
@@ -43,13 +42,7 @@ func runRestart(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	fmt.Fprintf(stderr, "kcr restart: restarted pid %d\n", pid)
-	var ws unix.WaitStatus
-	for {
-		_, err = unix.Wait4(pid, &ws, 0, nil)
-		if err != unix.EINTR {
-			break
-		}
-	}
+	ws, err := kcr.Wait(pid)
 	if err != nil {
 		fmt.Fprintf(stderr, "kcr restart: wait for pid %d: %v\n", pid, err)
 		return 1
@@ -65,7 +58,7 @@ func runRestart(args []string, stdout, stderr io.Writer) int {
 	return 1
 }
 
-func restart(in, logPath string, noPids bool) (pid int, err error) {
+func restart(in, logPath string, o kcr.RestartOptions) (pid int, err error) {
 	img := os.Stdin
 	if in != "-" {
 		img, err = os.Open(in)
@@ -87,7 +80,8 @@ func restart(in, logPath string, noPids bool) (pid int, err error) {
 		return 0, err
 	}
 	defer dev.Close()
-	pid, err = dev.Restart(img, kcr.RestartOptions{NoPids: noPids, Log: logf})
+	o.Log = logf
+	pid, err = dev.Restart(img, o)
 	if err != nil && logPath != "" {
 		err = fmt.Errorf("%w (details in %s)", err, logPath)
 	}

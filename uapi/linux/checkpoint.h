@@ -76,10 +76,16 @@
  * restarting next to the original (e.g. a copy of a running program).
  */
 #define RESTART_NO_PIDS		0x20
+/*
+ * Reopen files that changed since the checkpoint (another inode at the
+ * path, another size, mtime or ctime) instead of refusing them.
+ */
+#define RESTART_ALLOW_CHANGED_FILES	0x40
 
 #define RESTART_USER_FLAGS	(RESTART_TASKSELF | RESTART_FROZEN | \
 				 RESTART_GHOST | RESTART_KEEP_LSM | \
-				 RESTART_CONN_RESET | RESTART_NO_PIDS)
+				 RESTART_CONN_RESET | RESTART_NO_PIDS | \
+				 RESTART_ALLOW_CHANGED_FILES)
 
 /*
  * CKPT_IOC_CHECKPOINT: sys_checkpoint(pid, fd, flags, logfd).

@@ -783,7 +783,32 @@ struct ckpt_file {
 	__s64 f_pos;
 	__u32 i_mode;		/* S_IF* and permissions of the inode */
 	__u32 i_rdev;		/* devices: new_encode_dev(rdev); else 0 */
+	/*
+	 * The inode's identity and version, which a restart compares with
+	 * the file it reopens (unless RESTART_ALLOW_CHANGED_FILES): a file
+	 * replaced by another (dev, ino, generation) or changed since the
+	 * checkpoint (size, mtime, ctime) is refused. Which fields are
+	 * compared depends on the kind and on i_flags (CKPT_FILE_ID_*).
+	 */
+	__u64 i_ino;
+	__s64 i_size;
+	__s64 i_mtime_sec;
+	__s64 i_ctime_sec;
+	__u32 i_mtime_nsec;
+	__u32 i_ctime_nsec;
+	__u32 s_dev;		/* new_encode_dev() of the file system's */
+	__u32 i_generation;
+	__u32 i_flags;		/* CKPT_FILE_ID_* */
+	__u32 __pad;
 };
+
+/*
+ * struct ckpt_file.i_flags. OUTPUT: the checkpoint's own image or log
+ * file (a self-checkpoint has them open): it grows while the image is
+ * written, so only its identity is compared.
+ */
+#define CKPT_FILE_ID_OUTPUT	0x1
+#define CKPT_FILE_ID_FLAGS	CKPT_FILE_ID_OUTPUT
 
 /*
  * CKPT_HDR_FILE: a file reopened by path: regular file, directory,

@@ -177,7 +177,19 @@ func requireUnprivRefused(t *testing.T, dir, name string, img []byte, msg string
 // and bounding sets and securebits is restarted by root as that user.
 func TestRestartCreds(t *testing.T) {
 	unprivAllowed(t)
-	selfRoundTrip(t, "rt_creds")
+	// The restored task reopens its files as itself (fsuid 1002): they
+	// are in a directory that it may search.
+	rt := &roundTrip{Image: filepath.Join(unprivDir(t), "full.img")}
+	cmd := exec.Command(filepath.Join(guestproto.BinDir, "rt_creds"), rt.Image)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("rt_creds: %v\n%s\nreport:\n%s", err, out, rt.Report())
+	}
+	rt.OrigPid = cmd.Process.Pid
+	if err := restartImage(t, device(t), rt); err != nil {
+		t.Fatalf("restart of rt_creds: %v\n%s", err, rt.Log)
+	}
+	rt.wait(t, false)
+	rt.RequirePass(t)
 }
 
 // What user 1000 may not restart: a root process, one with a

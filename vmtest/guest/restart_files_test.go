@@ -7,17 +7,20 @@ import (
 	"encoding/binary"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 
 	kcr "github.com/kcr-dev/kcr/lib"
 	"github.com/kcr-dev/kcr/uapi"
+	"github.com/kcr-dev/kcr/vmtest/guestproto"
 )
 
 // The file table, cwd and umask of rt_files survive a restart: the
@@ -248,6 +251,7 @@ func TestRestartFilesCorrupt(t *testing.T) {
 	fPos := common + int64(unsafe.Offsetof(hf.Common.FPos))
 	fType := common + int64(unsafe.Offsetof(hf.Common.FType))
 	fFlags := common + int64(unsafe.Offsetof(hf.Common.FFlags))
+	fIFlags := common + int64(unsafe.Offsetof(hf.Common.IFlags))
 	dFd := int64(unsafe.Offsetof(hd.Fd))
 	dRef := int64(unsafe.Offsetof(hd.FileRef))
 	dExec := int64(unsafe.Offsetof(hd.CloseOnExec))
@@ -271,6 +275,7 @@ func TestRestartFilesCorrupt(t *testing.T) {
 		{"negative offset", fi.put(data.Offset+fPos, 1<<63, 8), syscall.EINVAL, "negative offset"},
 		{"file type", fi.put(data.Offset+fType, uapi.CKPT_FILE_PIPE, 4), syscall.EINVAL, "type 2"},
 		{"O_TMPFILE", fi.put(data.Offset+fFlags, flagsOf(data)|unix.O_TMPFILE, 4), syscall.EOPNOTSUPP, "O_TMPFILE"},
+		{"identity flags", fi.put(data.Offset+fIFlags, 0x80, 4), syscall.EINVAL, "identity flags 0x80"},
 		{"huge fd", fi.put(fi.desc(t, 57).Offset+dFd, 0x7fffffff, 4), syscall.EMFILE, "RLIMIT_NOFILE"},
 		{"negative fd", fi.put(fi.desc(t, 57).Offset+dFd, 0xfffffffb, 4), syscall.EINVAL, "fd -5"},
 		{"fd twice", fi.put(fi.desc(t, 4).Offset+dFd, 3, 4), syscall.EINVAL, "out of order or twice"},
@@ -304,4 +309,155 @@ func TestRestartFilesCorrupt(t *testing.T) {
 	// The report is the original's, next to its image.
 	ok.Image = rt.Image
 	ok.RequirePass(t)
+}
+
+// restartChanged restarts the image of rt, whose file path changed since
+// its checkpoint as what says (msg): refused with ESTALE and a message
+// naming path, no task left; then, with AllowChangedFiles, restarted
+// with a note in the log. It returns the restarted round trip, ended.
+func restartChanged(t *testing.T, d *kcr.Device, rt *roundTrip, path, msg string) *roundTrip {
+	t.Helper()
+	r := &roundTrip{Image: rt.Image, OrigPid: rt.OrigPid}
+	err := restartImage(t, d, r)
+	if !errors.Is(err, syscall.ESTALE) || !strings.Contains(r.Log, path+" (objref") || !strings.Contains(r.Log, msg) {
+		t.Fatalf("restart after %s changed: %v, log %q; want ESTALE and a message naming it with %q", path, err, r.Log, msg)
+	}
+	requireNoChildren(t, path+" changed")
+	r.Opts.AllowChangedFiles = true
+	if err := restartImage(t, d, r); err != nil {
+		t.Fatalf("restart with AllowChangedFiles after %s changed: %v\n%s", path, err, r.Log)
+	}
+	if !strings.Contains(r.Log, "reopened anyway") {
+		t.Errorf("restart with AllowChangedFiles: no note about %s in the log %q", path, r.Log)
+	}
+	r.wait(t, false)
+	return r
+}
+
+// Issue 8, defect 10: a file of the image that is not the checkpointed
+// one any more (replaced by another inode, written, touched, its inode
+// changed) is refused unless the restart accepts changed files.
+func TestRestartFilesChanged(t *testing.T) {
+	d := device(t)
+	for _, c := range []struct {
+		name   string
+		change func(t *testing.T, data string)
+		msg    string
+		pass   bool // the workload's own checks pass on the changed file
+	}{
+		{"replaced", func(t *testing.T, data string) {
+			b, err := os.ReadFile(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(data+".new", b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(data+".new", data); err != nil {
+				t.Fatal(err)
+			}
+		}, "another file", false},
+		{"grown", func(t *testing.T, data string) {
+			f, err := os.OpenFile(data, os.O_WRONLY|os.O_APPEND, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if _, err := f.WriteString("more"); err != nil {
+				t.Fatal(err)
+			}
+		}, "size differs", false},
+		{"touched", func(t *testing.T, data string) {
+			when := time.Now().Add(time.Hour)
+			if err := os.Chtimes(data, when, when); err != nil {
+				t.Fatal(err)
+			}
+		}, "modification time differs", true},
+		{"chmod", func(t *testing.T, data string) {
+			// The same mode: only the ctime moves.
+			time.Sleep(10 * time.Millisecond)
+			if err := os.Chmod(data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, "change time (ctime) differs", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rt := selfCheckpoint(t, "rt_files")
+			data := filepath.Join(filepath.Dir(rt.Image), "data")
+			c.change(t, data)
+			r := restartChanged(t, d, rt, data, c.msg)
+			if c.pass {
+				r.RequirePass(t)
+			} else if c.name == "replaced" && !strings.Contains(r.Report(), "inode") {
+				// The restarted process has the new file, and its
+				// own check of the inode number says so.
+				t.Errorf("the restarted process did not notice the new inode of %s (%s)\nreport:\n%s", data, describeStatus(r.Status), r.Report())
+			}
+		})
+	}
+}
+
+// The executable replaced by another file (a rebuilt program) since the
+// checkpoint: refused; accepted with AllowChangedFiles (the copy is the
+// same program: it runs and passes).
+func TestRestartFilesExeReplaced(t *testing.T) {
+	d := device(t)
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "rt_files")
+	bin, err := os.ReadFile(filepath.Join(guestproto.BinDir, "rt_files"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(exe, bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rt := &roundTrip{Image: filepath.Join(dir, "exe.img")}
+	cmd := exec.Command(exe, rt.Image)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s\nreport:\n%s", exe, err, out, rt.Report())
+	}
+	rt.OrigPid = cmd.Process.Pid
+	if err := os.WriteFile(exe+".new", bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(exe+".new", exe); err != nil {
+		t.Fatal(err)
+	}
+	r := restartChanged(t, d, rt, exe, "another file")
+	r.RequirePass(t)
+}
+
+// Issue 8, defect 13: a root restarter opens the files of an image of
+// uid 1000 as uid 1000. The report of rt_creds (plain: uid 1000, no
+// capabilities) made readable by root alone is refused with EACCES
+// instead of being handed to the restored process; readable by
+// everyone, the same image restarts.
+func TestRestartFilesOpenedAsTask(t *testing.T) {
+	unprivAllowed(t)
+	d := device(t)
+	rt := selfCheckpoint(t, "rt_creds", "plain")
+	dir := filepath.Dir(rt.Image)
+	for _, p := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	report := rt.Image + ".report"
+	if err := os.Chmod(report, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := &roundTrip{Image: rt.Image, OrigPid: rt.OrigPid}
+	err := restartImage(t, d, r)
+	if !errors.Is(err, syscall.EACCES) || !strings.Contains(r.Log, report) {
+		t.Fatalf("root restart of a uid 1000 image with a root-only file: %v, log %q; want EACCES and a message naming %s", err, r.Log, report)
+	}
+	requireNoChildren(t, "root-only file")
+	if err := os.Chmod(report, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := restartImage(t, d, r); err != nil {
+		t.Fatalf("restart of the uid 1000 image: %v\n%s", err, r.Log)
+	}
+	r.wait(t, false)
+	r.RequirePass(t)
 }

@@ -12,7 +12,9 @@
  *		NET_BIND_SERVICE, effective NET_BIND_SERVICE, inheritable
  *		KILL NET_BIND_SERVICE, ambient NET_BIND_SERVICE, bounding
  *		set without SYS_MODULE and SYS_RAWIO, securebits KEEP_CAPS
- *		NO_SETUID_FIXUP NOROOT;
+ *		NO_SETUID_FIXUP NOROOT; its report and image are readable and
+ *		writable by everyone, as the restart reopens them as the
+ *		restored task (fsuid 1002);
  *	caps	uid and gid 1000, no groups, permitted and effective KILL,
  *		no securebits: more than an unprivileged user has;
  *	plain	uid and gid 1000, no groups, no capabilities: what an
@@ -320,7 +322,7 @@ static int full(void)
 	gid_t got[8];
 	int n;
 
-	open_for_checkpoint(0);
+	open_for_checkpoint(1);
 	if (prctl(PR_SET_SECUREBITS, FULL_SECBITS, 0, 0, 0) ||
 	    prctl(PR_CAPBSET_DROP, CAP_SYS_MODULE, 0, 0, 0) ||
 	    prctl(PR_CAPBSET_DROP, CAP_SYS_RAWIO, 0, 0, 0) ||

@@ -4,7 +4,9 @@
  * image file IMAGE, messages to LOG, and writes what the call returned to
  * RESULT: a positive checkpoint id now, 0 once the image is restarted.
  * Its stdio points at /dev/null during the checkpoint: the caller's pipes
- * are not state under test.
+ * are not state under test. RESULT is opened O_APPEND: the original and
+ * the restarted process both write to it, which a restart accepts only of
+ * a write-only append file (its size and mtime are not compared).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +29,7 @@ int main(int argc, char **argv)
 	dev = open("/dev/" CKPT_DEVICE_NAME, O_RDWR);
 	img = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	log = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	res = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	res = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
 	null = open("/dev/null", O_RDWR);
 	if (dev < 0 || img < 0 || log < 0 || res < 0 || null < 0) {
 		perror("open");
