@@ -25,10 +25,24 @@ import (
 // Each mutation is a pure function of the image and a seed number: the
 // same image and seed give the same bytes and the same description.
 type Mutator struct {
-	img   []byte
-	order binary.ByteOrder
-	page  uint64
-	recs  []span
+	Name   string // names the image in descriptions of splices
+	img    []byte
+	order  binary.ByteOrder
+	page   uint64
+	recs   []span
+	donors []*Mutator // images whose records may be spliced in
+}
+
+// SetDonors gives the images whose records a mutation may splice into
+// this one (a FILE record of one workload into another's file table,
+// another process's CPU record): those of the same byte order count.
+func (m *Mutator) SetDonors(donors []*Mutator) {
+	m.donors = nil
+	for _, d := range donors {
+		if d != m && d.order == m.order && d.page == m.page {
+			m.donors = append(m.donors, d)
+		}
+	}
 }
 
 // span is one record of the image.
@@ -195,8 +209,10 @@ func (m *Mutator) one(r *rand.Rand, img []byte, recs []span) ([]byte, []span, st
 		return m.rawBytes(r, img, recs)
 	case x < 68:
 		return m.truncate(r, img, recs)
-	case x < 94:
+	case x < 90:
 		return m.moveRecords(r, img, recs)
+	case x < 95 && len(m.donors) > 0:
+		return m.splice(r, img, recs)
 	default:
 		return m.insertRecord(r, img, recs)
 	}
@@ -518,6 +534,52 @@ func (m *Mutator) insertRecord(r *rand.Rand, img []byte, recs []span) ([]byte, [
 	}
 	return m.assemble(img, recs, order, rec), m.respan(recs, order, &s),
 		fmt.Sprintf("%s inserted before %s", desc, recName(recs, at))
+}
+
+// splice puts a run of one to three records of a donor image in place of
+// one to three records of this one, or between two of them.
+func (m *Mutator) splice(r *rand.Rand, img []byte, recs []span) ([]byte, []span, string) {
+	var whole []span
+	for _, s := range recs {
+		if s.end <= len(img) {
+			whole = append(whole, s)
+		}
+	}
+	if len(whole) < 2 {
+		return m.rawBytes(r, img, recs)
+	}
+	recs = whole
+	d := m.donors[r.IntN(len(m.donors))]
+	di := pickRecord(r, d.recs)
+	dn := min(1+r.IntN(3), len(d.recs)-di)
+	var donated []byte
+	for k := di; k < di+dn; k++ {
+		donated = append(donated, d.img[d.recs[k].off:d.recs[k].end]...)
+	}
+	at := 1 + r.IntN(len(recs)-1)
+	replace := 0
+	if r.IntN(2) == 0 {
+		replace = min(1+r.IntN(3), len(recs)-at)
+	}
+	var order []int
+	for k := range recs {
+		if k == at {
+			order = append(order, -1)
+		}
+		if k < at || k >= at+replace {
+			order = append(order, k)
+		}
+	}
+	extra := span{typ: d.recs[di].typ, end: len(donated), body: len(donated)}
+	out := m.assemble(img, recs, order, donated)
+	// The spliced run counts as one record for later mutations.
+	desc := fmt.Sprintf("%d records of %s from its record %d (%s) put before %s", dn, d.Name, di,
+		TypeName(d.recs[di].typ), recName(recs, at))
+	if replace > 0 {
+		desc = fmt.Sprintf("%d records of %s from its record %d (%s) put in place of %d from %s", dn, d.Name, di,
+			TypeName(d.recs[di].typ), replace, recName(recs, at))
+	}
+	return out, m.respan(recs, order, &extra), desc
 }
 
 // interesting picks a value for a field of size bytes holding old.

@@ -21,8 +21,14 @@ func TestMutate(t *testing.T) {
 		if m.Records() < 10 {
 			t.Fatalf("%d records in the sample image", m.Records())
 		}
+		other, err := image.NewMutator(imagetest.Image(order, []imagetest.Task{{Pid: 7, Comm: "donor", Pages: 1}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		other.Name = "donor"
+		m.SetDonors([]*image.Mutator{m, other})
 		seen := map[string]int{}
-		for seed := uint64(0); seed < 5000; seed++ {
+		for seed := uint64(0); seed < 2000; seed++ {
 			a, b := m.Mutate(seed), m.Mutate(seed)
 			if !bytes.Equal(a.Image, b.Image) || a.Desc != b.Desc {
 				t.Fatalf("seed %d: two different mutations (%q, %q)", seed, a.Desc, b.Desc)
@@ -34,16 +40,16 @@ func TestMutate(t *testing.T) {
 				t.Fatalf("seed %d: mutation %+v", seed, a.Desc)
 			}
 			for _, k := range []string{"truncated", "dropped", "duplicated", "swapped", "moved",
-				"copied over", "inserted", "flipped", "length", "type", "-> 0xffffffff", ": bits"} {
+				"copied over", "inserted", "flipped", "length", "type", "-> 0xffffffff", ": bits", "of donor"} {
 				if strings.Contains(a.Desc, k) {
 					seen[k]++
 				}
 			}
 		}
 		for _, k := range []string{"truncated", "dropped", "duplicated", "swapped", "moved",
-			"copied over", "inserted", "flipped", "length", "type", "-> 0xffffffff", ": bits"} {
+			"copied over", "inserted", "flipped", "length", "type", "-> 0xffffffff", ": bits", "of donor"} {
 			if seen[k] == 0 {
-				t.Errorf("no mutation of kind %q in 5000 seeds", k)
+				t.Errorf("no mutation of kind %q in 2000 seeds", k)
 			}
 		}
 		// The original is left alone.

@@ -25,8 +25,8 @@ import (
 
 // Restart fuzzing: valid images of small workloads are mutated (lib/image's
 // Mutator: fields set to boundary values, record headers broken, records
-// dropped, duplicated, swapped, moved, copied over others, inserted, bit
-// flips, truncation) and restarted. Each restart must end in a clean errno
+// dropped, duplicated, swapped, moved, copied over others, inserted,
+// spliced in from another seed image, bit flips, truncation) and restarted. Each restart must end in a clean errno
 // with a message on logfd, or in a task that runs (it is killed and
 // reaped); never in a hang, a task left behind or a kernel log report.
 //
@@ -148,6 +148,7 @@ func fuzzSeeds(t *testing.T, d *kcr.Device) []fuzzSeed {
 		if err != nil {
 			t.Fatalf("seed image %s: %v", name, err)
 		}
+		m.Name = name
 		seeds = append(seeds, fuzzSeed{name: name, m: m})
 	}
 	// Self checkpoints: tasks, files, signals with handlers and pending
@@ -159,6 +160,14 @@ func fuzzSeeds(t *testing.T, d *kcr.Device) []fuzzSeed {
 	}
 	// Checkpointed from outside, asleep in a system call.
 	add("rt_files external", externalCheckpoint(t, d, "rt_files", "external"))
+	// Records of each may be spliced into the others.
+	var all []*image.Mutator
+	for _, s := range seeds {
+		all = append(all, s.m)
+	}
+	for _, s := range seeds {
+		s.m.SetDonors(all)
+	}
 	return seeds
 }
 
