@@ -33,6 +33,7 @@ func fuzzBoot(o BootOptions) BootOptions {
 	if *fuzzTime > 0 {
 		o.Args = append(o.Args, "kcr.fuzztime="+fuzzTime.String())
 		o.Timeout = 20*time.Minute + *fuzzTime
+		o.Console = os.Stdout // a long run shows its progress
 	}
 	return o
 }
