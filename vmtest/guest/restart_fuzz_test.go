@@ -208,7 +208,8 @@ func (f *fuzzer) one(i uint64) {
 	mut := s.m.Mutate(i)
 	what := fmt.Sprintf("mutation %d of %s (%d bytes): %s", i, s.name, len(mut.Image), mut.Desc)
 	f.perSeed[s.name]++
-	// Every fourth image comes through a pipe, the others from a file.
+	// Every fourth image comes through a pipe (if it fits in one), the
+	// others from a file.
 	viaPipe := i%4 == 3
 	// Every fifth asks for fresh pids.
 	o := kcr.RestartOptions{NoPids: i%5 == 2}
@@ -254,20 +255,10 @@ func (f *fuzzer) fail(what, format string, args ...any) {
 // no test timeout can end an ioctl that does not return.
 func (f *fuzzer) restart(img []byte, viaPipe bool, o kcr.RestartOptions, what string) (int, error, string) {
 	var src *os.File
-	var wdone chan struct{}
 	if viaPipe {
-		r, w, err := os.Pipe()
-		if err != nil {
-			f.t.Fatal(err)
-		}
-		src = r
-		wdone = make(chan struct{})
-		go func() {
-			_, _ = w.Write(img) // EPIPE when the kernel stopped reading
-			w.Close()
-			close(wdone)
-		}()
-	} else {
+		src = f.pipeWith(img)
+	}
+	if src == nil {
 		var err error
 		src, err = os.Create(filepath.Join(f.dir, "mutated.img"))
 		if err != nil {
@@ -298,14 +289,34 @@ func (f *fuzzer) restart(img []byte, viaPipe bool, o kcr.RestartOptions, what st
 		f.hung(what, "the restart ioctl has not returned after %v", restartDeadline)
 	}
 	src.Close()
-	if wdone != nil {
-		<-wdone
-	}
 	var errno syscall.Errno
 	if errors.As(res.err, &errno) {
 		return res.pid, errno, logs()
 	}
 	return res.pid, res.err, logs()
+}
+
+// pipeWith returns the read end of a pipe that holds img, its write end
+// closed; nil when img does not fit in a pipe. The write end is closed
+// before the restart: a restored child is a clone of this process and
+// would hold a write end left open, and never see the end of a truncated
+// image (a known hang: the child reads forever, the coordinator waits
+// for it in D state).
+func (f *fuzzer) pipeWith(img []byte) *os.File {
+	r, w, err := os.Pipe()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer w.Close()
+	size, err := unix.FcntlInt(w.Fd(), unix.F_SETPIPE_SZ, 1<<20)
+	if err != nil || size < len(img) {
+		r.Close()
+		return nil
+	}
+	if _, err := w.Write(img); err != nil {
+		f.t.Fatal(err)
+	}
+	return r
 }
 
 // hung reports a hang with the mutation and every task's kernel stack,
