@@ -208,6 +208,11 @@ func (f *fuzzer) one(i uint64) {
 	mut := s.m.Mutate(i)
 	what := fmt.Sprintf("mutation %d of %s (%d bytes): %s", i, s.name, len(mut.Image), mut.Desc)
 	f.perSeed[s.name]++
+	if f.cfg.n > 0 && f.cfg.n <= 10 {
+		// Reproducing: say what is tried before the restart, in case it
+		// takes the test down.
+		fmt.Printf("restart fuzz: trying %s\n", what)
+	}
 	// Every fourth image comes through a pipe (if it fits in one), the
 	// others from a file.
 	viaPipe := i%4 == 3
