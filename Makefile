@@ -33,7 +33,7 @@ CHECKPATCH ?= /usr/src/linux-source-6.1/scripts/checkpatch.pl
 FUZZTIME ?= 20s
 FUZZ_TARGETS := FuzzSummarize FuzzRecordStream
 
-.PHONY: all kcr host-kmod deps kernels kmod vmtest check lint unit fuzz bench generate demo clean
+.PHONY: all kcr host-kmod deps kernels kmod vmtest check lint unit fuzz fuzz-kernel bench generate demo clean
 
 all: kcr host-kmod
 
@@ -81,6 +81,18 @@ fuzz:
 	@for f in $(FUZZ_TARGETS); do \
 		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./lib/image/ || exit 1; \
 	done
+
+# Restart fuzzing in the guests (TestRestartFuzz): N mutated images per
+# arch, at most FUZZ_TIME each, mutations numbered from SEED; a failure's
+# report names the N=1 SEED=... that repeats it. make check runs a short
+# pass of the same test.
+N ?= 1000
+FUZZ_TIME ?= 60m
+SEED ?= 0
+fuzz-kernel: deps kmod
+	cd vmtest && $(GO) test -tags vmtest -count=1 -timeout 0 -v -run 'TestVM' . \
+		-args -kcr.arch=$(subst $(space),$(comma),$(strip $(ARCHES))) -kcr.run='^TestRestartFuzz$$' \
+		-kcr.fuzzn=$(N) -kcr.fuzztime=$(FUZZ_TIME) -kcr.fuzzseed=$(SEED)
 
 # Benchmarks, never timed tests: image decoding speed on the host.
 # The image decoder on the host, then checkpoint and restart of 256 MiB

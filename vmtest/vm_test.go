@@ -10,13 +10,33 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 var (
 	archFlag  = flag.String("kcr.arch", "x86_64,s390x,ppc64le", "comma-separated guest architectures")
 	buildFlag = flag.String("kcr.build", "../build", "build directory that `make kmod` filled")
 	runFlag   = flag.String("kcr.run", "", "-test.run pattern for the in-guest tests")
+	// make fuzz-kernel: TestRestartFuzz's count, time and first seed.
+	fuzzN    = flag.String("kcr.fuzzn", "", "restart fuzzing: mutated images per arch")
+	fuzzTime = flag.Duration("kcr.fuzztime", 0, "restart fuzzing: time bound per arch")
+	fuzzSeed = flag.String("kcr.fuzzseed", "", "restart fuzzing: number of the first mutation")
 )
+
+// fuzzBoot adds the restart fuzzing settings to a suite boot.
+func fuzzBoot(o BootOptions) BootOptions {
+	for k, v := range map[string]string{"n": *fuzzN, "seed": *fuzzSeed} {
+		if v != "" {
+			o.Args = append(o.Args, "kcr.fuzz"+k+"="+v)
+		}
+	}
+	if *fuzzTime > 0 {
+		o.Args = append(o.Args, "kcr.fuzztime="+fuzzTime.String())
+		o.Timeout = 20*time.Minute + *fuzzTime
+		o.Console = os.Stdout // a long run shows its progress
+	}
+	return o
+}
 
 // builds caches one initramfs per arch for all the boots of this run.
 var builds sync.Map // arch name -> *archBuild
@@ -70,7 +90,7 @@ func TestVM(t *testing.T) {
 	for _, name := range arches() {
 		t.Run(name, func(t *testing.T) {
 			b := buildFor(t, name)
-			g := boot(t, b, BootOptions{Mode: "suite", Run: *runFlag})
+			g := boot(t, b, fuzzBoot(BootOptions{Mode: "suite", Run: *runFlag}))
 			for _, tr := range g.Tests {
 				t.Run(tr.Name, func(t *testing.T) {
 					out := strings.Join(tr.Output, "\n")

@@ -88,7 +88,12 @@ func runSuite() int {
 	}
 	rc := 0
 	for _, bin := range bins {
-		args := []string{"-test.v", "-test.timeout=30m"}
+		timeout := 30 * time.Minute
+		// A long restart fuzzing run (make fuzz-kernel) has time of its own.
+		if d, err := time.ParseDuration(cmdlineValue("kcr.fuzztime")); err == nil {
+			timeout += d
+		}
+		args := []string{"-test.v", "-test.timeout=" + timeout.String()}
 		if run := cmdlineValue("kcr.run"); run != "" {
 			args = append(args, "-test.run="+run)
 		}
@@ -96,6 +101,11 @@ func runSuite() int {
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stdout
 		cmd.Dir = guestproto.TestDir
 		cmd.Env = append(os.Environ(), "KCR_ARCH="+cmdlineValue("kcr.arch"))
+		for _, k := range []string{"n", "time", "seed"} {
+			if v := cmdlineValue("kcr.fuzz" + k); v != "" {
+				cmd.Env = append(cmd.Env, "KCR_FUZZ_"+strings.ToUpper(k)+"="+v)
+			}
+		}
 		if err := cmd.Run(); err != nil {
 			fmt.Printf("kcr-guest: %s: %v\n", filepath.Base(bin), err)
 			rc = 1
