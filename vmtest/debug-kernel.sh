@@ -14,7 +14,8 @@
 # anything else reuses the build. The
 # source is unpacked once per version into $KCR_CACHE/debug/src-<version>
 # and shared by all arches (out-of-tree O= builds). A lock serialises
-# builds: two kernel builds at once on a small machine only slow both.
+# builds (two kernel builds at once on a small machine only slow both);
+# finding a kernel already built takes no lock.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,20 +42,27 @@ done
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || true)
 [ -n "$srcver" ] || srcver=$(stat -c %Y "$tarball")
 
-exec 9>"$dbg/.lock"
-if ! flock -n 9; then
-	echo "debug-kernel: waiting for another debug kernel build to finish" >&2
-	flock 9
-fi
-
 src=$dbg/src-$srcver/linux-source-6.1
-if [ ! -e "$src/Makefile" ]; then
-	echo "debug-kernel: unpacking $tarball into $dbg/src-$srcver" >&2
-	rm -rf "$dbg/src-$srcver" "$dbg/src-$srcver.tmp"
-	mkdir -p "$dbg/src-$srcver.tmp"
-	tar -C "$dbg/src-$srcver.tmp" -xf "$tarball"
-	mv "$dbg/src-$srcver.tmp" "$dbg/src-$srcver"
-fi
+locked=
+# lock_and_unpack: take the build lock (once) and unpack the source if
+# it is not yet; a kernel already built needs neither.
+lock_and_unpack() {
+	if [ -z "$locked" ]; then
+		exec 9>"$dbg/.lock"
+		if ! flock -n 9; then
+			echo "debug-kernel: waiting for another debug kernel build to finish" >&2
+			flock 9
+		fi
+		locked=1
+	fi
+	if [ ! -e "$src/Makefile" ]; then
+		echo "debug-kernel: unpacking $tarball into $dbg/src-$srcver" >&2
+		rm -rf "$dbg/src-$srcver" "$dbg/src-$srcver.tmp"
+		mkdir -p "$dbg/src-$srcver.tmp"
+		tar -C "$dbg/src-$srcver.tmp" -xf "$tarball"
+		mv "$dbg/src-$srcver.tmp" "$dbg/src-$srcver"
+	fi
+}
 
 # check_config FRAGMENT... CONFIG: every value a fragment asks for must be
 # in the final config; Kconfig drops what an arch lacks without a word.
@@ -95,6 +103,7 @@ for a in "${arches[@]}"; do
 	} | sha256sum | cut -c1-12)
 	link=$dbg/$a-frag-$fkey
 	if [ ! -e "$link/.kcr-built" ]; then
+		lock_and_unpack
 		cfg=$dbg/$a-config.tmp
 		rm -rf "$cfg"
 		mkdir -p "$cfg"
@@ -119,23 +128,30 @@ for a in "${arches[@]}"; do
 		out=$dbg/$a-$key
 		if [ ! -e "$out/.kcr-built" ]; then
 			echo "debug-kernel: building the $a debug kernel in $out (log: $out/build.log)" >&2
-			rm -rf "$out"
-			mkdir -p "$out"
+			# An interrupted build of the same config goes on where it
+			# stopped (kbuild deletes what it was writing when killed).
+			if ! cmp -s "$cfg/.config" "$out/.config.kcr"; then
+				rm -rf "$out"
+				mkdir -p "$out"
+				cp "$cfg/.config" "$out/.config.kcr"
+			fi
 			cp "$cfg/.config" "$out/.config"
-			cp "$cfg/config.log" "$out/build.log"
-			start=$(date +%s)
-			(
+			cat "$cfg/config.log" >>"$out/build.log"
+			# Wall and CPU seconds: the CPU time says what the build
+			# costs on an idle machine, whatever else ran beside it.
+			TIMEFORMAT='%R %U %S'
+			if ! { time (
 				unset MAKEFLAGS MFLAGS MAKELEVEL
-				nice make -C "$src" O="$out" ARCH="$karch" CROSS_COMPILE="$cross" \
+				make -C "$src" O="$out" ARCH="$karch" CROSS_COMPILE="$cross" \
 					-j"$(nproc)" olddefconfig all
-			) >>"$out/build.log" 2>&1 || {
+			) >>"$out/build.log" 2>&1; } 2>"$out/build-time"; then
 				tail -30 "$out/build.log" >&2
 				echo "debug-kernel: building the $a kernel failed (see $out/build.log)" >&2
 				exit 1
-			}
-			echo "$(($(date +%s) - start))" >"$out/build-seconds"
+			fi
+			read -r wall user sys <"$out/build-time"
 			touch "$out/.kcr-built"
-			echo "debug-kernel: $a built in $(cat "$out/build-seconds")s" >&2
+			echo "debug-kernel: $a built in ${wall%.*} s (CPU ${user%.*} s user, ${sys%.*} s system)" >&2
 		fi
 		rm -rf "$cfg"
 		ln -sfn "$(basename "$out")" "$link"
