@@ -5,9 +5,12 @@
 #   make kmod            kcr.ko for each ARCH against those kernels (or KDIR=)
 #   make vmtest          boot each ARCH in QEMU and run the in-guest suite
 #   make check           lint, unit tests and vmtest for all three arches
+#   make kernels DEBUG=1 build the debug kernels (make vmtest DEBUG=1 runs on them)
 #   make demo            boot an x86-64 guest: checkpoint, kill and restart a counting program
 #
 # ARCH is one or more of x86_64 s390x ppc64le (default: all three).
+# DEBUG=1 makes kernels, kmod and vmtest use debug kernels (KASAN, lockdep,
+# kmemleak) built from Debian's linux-source-6.1 with kconfig/*.config.
 # KDIR=/path/to/kernel/build KERNEL=/path/to/bzImage use your own kernel
 # (with a single ARCH).
 
@@ -24,6 +27,22 @@ $(error KDIR= and KERNEL= need a single ARCH=)
 endif
 endif
 export KDIR KERNEL
+
+# Debug kernels: their own build directory, and room for guests that run
+# several times slower than on the Debian kernels.
+DEBUG ?=
+export DEBUG
+ifeq ($(DEBUG),1)
+KERNELS_SH := vmtest/debug-kernel.sh
+VMTEST_BUILD := ../build/debug
+VMTEST_TIMEOUT := 300m
+GUEST_TIMEOUT := 90m
+else
+KERNELS_SH := vmtest/kernels.sh
+VMTEST_BUILD := ../build
+VMTEST_TIMEOUT := 80m
+GUEST_TIMEOUT := 20m
+endif
 
 GO ?= go
 HOST_KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -51,14 +70,15 @@ deps:
 	vmtest/deps.sh
 
 kernels:
-	vmtest/kernels.sh $(ARCHES)
+	$(KERNELS_SH) $(ARCHES)
 
 kmod:
 	@for a in $(ARCHES); do vmtest/build-kmod.sh $$a || exit 1; done
 
 vmtest: deps kmod
-	cd vmtest && $(GO) test -tags vmtest -count=1 -timeout 80m -v $(VMTEST_FLAGS) \
-		-run 'TestVM|TestLogGuard' . -args -kcr.arch=$(subst $(space),$(comma),$(strip $(ARCHES))) -kcr.run='$(RUN)'
+	cd vmtest && $(GO) test -tags vmtest -count=1 -timeout $(VMTEST_TIMEOUT) -v $(VMTEST_FLAGS) \
+		-run 'TestVM|TestLogGuard' . -args -kcr.arch=$(subst $(space),$(comma),$(strip $(ARCHES))) -kcr.run='$(RUN)' \
+		-kcr.build=$(VMTEST_BUILD) -kcr.timeout=$(GUEST_TIMEOUT) -kcr.debug=$(if $(filter 1,$(DEBUG)),true,false)
 
 comma := ,
 space := $() $()

@@ -2,6 +2,8 @@
 # Build kcr.ko and the test-only kcr_warn.ko for one guest arch into
 # build/<arch>/, against the Debian kernel headers that kernels.sh fetched,
 # or against a developer's own tree (KDIR=..., with KERNEL=... for booting).
+# With DEBUG=1, into build/debug/<arch>/ against the debug kernel that
+# debug-kernel.sh builds.
 # Each arch builds in its own copy of the sources: out-of-tree modules
 # build beside their sources, and three arches must not share objects.
 set -euo pipefail
@@ -9,6 +11,11 @@ set -euo pipefail
 arch=${1:?usage: build-kmod.sh ARCH}
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$top/build/$arch
+kernels=$top/vmtest/kernels.sh
+if [ "${DEBUG:-}" = 1 ]; then
+	out=$top/build/debug/$arch
+	kernels=$top/vmtest/debug-kernel.sh
+fi
 
 case $arch in
 x86_64) karch=x86; cross= ;;
@@ -22,7 +29,7 @@ esac
 kdir=${KDIR:-}
 kernel=${KERNEL:-}
 if [ -z "$kdir" ] || [ -z "$kernel" ]; then
-	env=$("$top/vmtest/kernels.sh" "$arch")
+	env=$("$kernels" "$arch")
 	[ -n "$kdir" ] || kdir=$(sed -n "s/^KDIR_$arch=//p" <<<"$env")
 	[ -n "$kernel" ] || kernel=$(sed -n "s/^KERNEL_$arch=//p" <<<"$env")
 fi

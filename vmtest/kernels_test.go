@@ -39,3 +39,9 @@ func TestBuildKmodRefusesUnknownArch(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, string(out), "valid: ppc64le s390x x86_64")
 }
+
+func TestDebugKernelRefusesUnknownArch(t *testing.T) {
+	out, err := exec.Command("./debug-kernel.sh", "foo").CombinedOutput()
+	require.Error(t, err)
+	assert.Contains(t, string(out), "valid: x86_64 s390x ppc64le")
+}

@@ -21,6 +21,9 @@ var (
 	fuzzN    = flag.String("kcr.fuzzn", "", "restart fuzzing: mutated images per arch")
 	fuzzTime = flag.Duration("kcr.fuzztime", 0, "restart fuzzing: time bound per arch")
 	fuzzSeed = flag.String("kcr.fuzzseed", "", "restart fuzzing: number of the first mutation")
+
+	debugFlag = flag.Bool("kcr.debug", false, "the kernels are the debug builds (KASAN, lockdep, kmemleak): prove their reports fail a run")
+	timeFlag  = flag.Duration("kcr.timeout", 20*time.Minute, "time limit of one guest boot")
 )
 
 // fuzzBoot adds the restart fuzzing settings to a suite boot.
@@ -32,7 +35,7 @@ func fuzzBoot(o BootOptions) BootOptions {
 	}
 	if *fuzzTime > 0 {
 		o.Args = append(o.Args, "kcr.fuzztime="+fuzzTime.String())
-		o.Timeout = 20*time.Minute + *fuzzTime
+		o.Timeout = *timeFlag + *fuzzTime
 		o.Console = os.Stdout // a long run shows its progress
 	}
 	return o
@@ -69,7 +72,12 @@ func arches() []string { return strings.Split(*archFlag, ",") }
 // boot runs one guest and keeps its console in build/<arch>/console-<mode>.log.
 func boot(t *testing.T, b Build, o BootOptions) *GuestRun {
 	t.Helper()
+	if o.Timeout == 0 {
+		o.Timeout = *timeFlag
+	}
+	start := time.Now()
 	out, err := Boot(context.Background(), b, o)
+	t.Logf("%s guest, mode %s: %s from boot to power-off", b.Arch.Name, o.Mode, time.Since(start).Round(time.Second))
 	logPath := filepath.Join(b.Dir, "console-"+o.Mode+".log")
 	if werr := os.WriteFile(logPath, out, 0o644); werr != nil {
 		t.Errorf("saving the console: %v", werr)
@@ -132,6 +140,41 @@ func TestLogGuard(t *testing.T) {
 			}
 			if len(g.Failures(false)) == 0 {
 				t.Fatal("a guest run with a kernel WARNING was not reported as failed")
+			}
+			t.Logf("log guard reported, as it should:\n%s", text)
+		})
+	}
+}
+
+// TestLogGuardDebug proves the same for the reports that only the debug
+// kernels make: kcr_warn.ko with bugs=1 reads out of bounds, takes two
+// mutexes in both orders, sleeps in atomic context and leaks, and the
+// run must fail naming each report (the leak through kcr-guest's
+// kmemleak scan at the end of the run).
+func TestLogGuardDebug(t *testing.T) {
+	if !*debugFlag {
+		return
+	}
+	for _, name := range arches() {
+		t.Run(name, func(t *testing.T) {
+			b := buildFor(t, name)
+			g := boot(t, b, BootOptions{Mode: "bugs"})
+			if g.ExitCode != 0 {
+				t.Fatalf("the bugs guest did not load kcr_warn.ko (exit %d)", g.ExitCode)
+			}
+			text := strings.Join(g.KernelProblems(), "\n")
+			for _, want := range []string{
+				"KASAN: slab-out-of-bounds",
+				"possible circular locking dependency",
+				"sleeping function called from invalid context",
+				"kmemleak: unreferenced object",
+			} {
+				if !strings.Contains(text, want) {
+					t.Errorf("the log guard missed %q; it found:\n%s", want, text)
+				}
+			}
+			if len(g.Failures(false)) == 0 {
+				t.Fatal("a guest run with KASAN, lockdep and kmemleak reports was not reported as failed")
 			}
 			t.Logf("log guard reported, as it should:\n%s", text)
 		})

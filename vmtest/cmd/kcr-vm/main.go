@@ -17,7 +17,7 @@ import (
 
 func main() {
 	arch := flag.String("arch", "x86_64", "guest architecture: "+strings.Join(vmtest.ArchNames(), ", "))
-	mode := flag.String("mode", "demo", "what the guest runs: demo, suite, warn, bench or kallsyms")
+	mode := flag.String("mode", "demo", "what the guest runs: demo, suite, warn, bugs (debug kernels), bench or kallsyms")
 	run := flag.String("run", "", "-test.run pattern for -mode suite")
 	build := flag.String("build", "build", "build directory that `make kmod` filled")
 	verbose := flag.Bool("v", false, "also show the guest's kernel log")
