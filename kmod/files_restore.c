@@ -108,23 +108,14 @@ static bool kcr_mem_rdev(dev_t rdev)
 }
 
 /*
- * Whether rdev is kcr's own device: that of /dev/checkpoint, which the
- * real open then confirms (the file's f_op must be ours). A misc device
- * of another driver is never opened: some act on open (a watchdog).
+ * Whether rdev is kcr's own device, by the number the module registered
+ * (not by looking up /dev/checkpoint: in another mount namespace or
+ * chroot that path may be any node). A misc device of another driver is
+ * never opened: some act on open (a watchdog).
  */
 static bool kcr_own_rdev(dev_t rdev)
 {
-	struct path p;
-	bool ret;
-
-	if (MAJOR(rdev) != MISC_MAJOR)
-		return false;
-	if (kern_path("/dev/" CKPT_DEVICE_NAME, LOOKUP_FOLLOW, &p))
-		return false;
-	ret = S_ISCHR(d_inode(p.dentry)->i_mode) &&
-	      d_inode(p.dentry)->i_rdev == rdev;
-	path_put(&p);
-	return ret;
+	return rdev == kcr_devt();
 }
 
 /* The image's file record, before anything is opened. */

@@ -745,6 +745,14 @@ int restore_obj_mm(struct ckpt_ctx *ctx, int objref)
 
 	if (!current->mm)
 		return ckpt_err(ctx, -EINVAL, "the task has no memory");
+	/*
+	 * Replacing the address space in place changes every task that
+	 * shares it: threads, vfork()ed or CLONE_VM processes.
+	 */
+	if (get_nr_threads(current) > 1 ||
+	    test_bit(MMF_MULTIPROCESS, &current->mm->flags))
+		return ckpt_err(ctx, -EBUSY,
+				"mm: the task shares its memory with other tasks");
 	ret = kcr_read_mm(ctx, &r, &exe);
 	if (!ret)
 		ret = kcr_restore_exe_check(ctx, exe);
