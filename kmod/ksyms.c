@@ -28,7 +28,6 @@
 
 pid_t (*kcr_kernel_clone)(struct kernel_clone_args *kargs);
 bool (*kcr_ptrace_may_access)(struct task_struct *task, unsigned int mode);
-void (*kcr_put_task_stack)(struct task_struct *tsk);
 int (*kcr_kernel_wait)(pid_t pid, int *stat);
 int (*kcr_sched_setattr)(struct task_struct *p, const struct sched_attr *attr);
 void (*kcr___set_task_comm)(struct task_struct *tsk, const char *from,
@@ -69,6 +68,7 @@ void (*kcr_set_fs_pwd)(struct fs_struct *fs, const struct path *path);
 #ifdef CONFIG_SECURITY_PATH
 int (*kcr_security_path_chroot)(const struct path *path);
 #endif
+void (*kcr_put_task_stack)(struct task_struct *tsk);
 
 kcr_restart_fn_t kcr_do_no_restart_syscall;
 kcr_restart_fn_t kcr_hrtimer_nanosleep_restart;
@@ -98,8 +98,6 @@ struct kcr_ksym {
 static const struct kcr_ksym kcr_ksyms[] = {
 	KCR_KSYM(kernel_clone),
 	KCR_KSYM(ptrace_may_access),
-	/* checkpoint.c */
-	KCR_KSYM(put_task_stack),
 	/* restart.c */
 	KCR_KSYM(kernel_wait),
 	KCR_KSYM(sched_setattr),
@@ -128,6 +126,8 @@ static const struct kcr_ksym kcr_ksyms[] = {
 #ifdef CONFIG_SECURITY_PATH
 	KCR_KSYM(security_path_chroot),
 #endif
+	/* checkpoint.c */
+	KCR_KSYM(put_task_stack),
 };
 
 /* Resolved if present; see "Optional symbols" in ksyms.h. */

@@ -23,8 +23,6 @@ struct user_struct;
 extern pid_t (*kcr_kernel_clone)(struct kernel_clone_args *kargs);
 extern bool (*kcr_ptrace_may_access)(struct task_struct *task,
 				     unsigned int mode);
-/* checkpoint.c: the stack (pt_regs) of a target that may exit meanwhile */
-extern void (*kcr_put_task_stack)(struct task_struct *tsk);
 /* restart.c: reap a task whose restart failed */
 extern int (*kcr_kernel_wait)(pid_t pid, int *stat);
 /* restart.c: the TASK record (sched_setattr with the user's checks) */
@@ -55,6 +53,9 @@ extern void (*kcr_set_fs_pwd)(struct fs_struct *fs, const struct path *path);
 #ifdef CONFIG_SECURITY_PATH
 extern int (*kcr_security_path_chroot)(const struct path *path);
 #endif
+
+/* checkpoint.c: the stack (pt_regs) of a target that may exit meanwhile */
+extern void (*kcr_put_task_stack)(struct task_struct *tsk);
 
 /* creds_restore.c: what setresuid() & co do to a new struct cred */
 extern struct user_struct *(*kcr_alloc_uid)(kuid_t uid);
