@@ -125,8 +125,8 @@ static int kcr_root_get(struct ckpt_ctx *ctx, struct task_struct *t,
 		get_fs_root(rt->fs, &root);
 	task_unlock(rt);
 	if (!has_fs)
-		return ckpt_err(ctx, -EINVAL,
-				"root task has no fs_struct (exiting?)");
+		return ckpt_err(ctx, -ESRCH,
+				"root task has no fs_struct: it is exiting");
 	get_fs_root(current->fs, &cur);
 	if (path_equal(&root, &cur))
 		goto out;
@@ -544,8 +544,8 @@ int checkpoint_files(struct ckpt_ctx *ctx, struct task_struct *t, int *ref)
 	files = t->files;
 	task_unlock(t);
 	if (!files)
-		return ckpt_err(ctx, -EINVAL,
-				"task has no file table (exiting?)");
+		return ckpt_err(ctx, -ESRCH,
+				"task has no file table: it is exiting");
 
 	objref = ckpt_obj_lookup_add(ctx, files, &kcr_file_table_ops, &first);
 	if (objref < 0)
@@ -660,7 +660,7 @@ int checkpoint_fs(struct ckpt_ctx *ctx, struct task_struct *t, int *ref)
 	}
 	task_unlock(t);
 	if (!fs)
-		return ckpt_err(ctx, -EINVAL, "task has no fs_struct (exiting?)");
+		return ckpt_err(ctx, -ESRCH, "task has no fs_struct: it is exiting");
 
 	objref = ckpt_obj_lookup_add(ctx, fs, &kcr_fs_ops, &first);
 	if (objref < 0)

@@ -744,7 +744,7 @@ int checkpoint_mm(struct ckpt_ctx *ctx, struct task_struct *t, int *ref)
 
 	mm = get_task_mm(t);
 	if (!mm)
-		return ckpt_err(ctx, -EINVAL, "task has no memory (exiting?)");
+		return ckpt_err(ctx, -ESRCH, "task has no memory: it is exiting");
 
 	objref = ckpt_obj_lookup_add(ctx, mm, &kcr_mm_ops, &first);
 	if (objref < 0) {

@@ -227,8 +227,8 @@ int checkpoint_sighand(struct ckpt_ctx *ctx, struct task_struct *t, int *ref)
 	/* Copied before the lookup: the lock tells which sighand is t's. */
 	sighand = kcr_lock_sighand(t, &flags);
 	if (!sighand) {
-		ret = ckpt_err(ctx, -EINVAL,
-			       "task has no signal handlers (exiting?)");
+		ret = ckpt_err(ctx, -ESRCH,
+			       "task has no signal handlers: it is exiting");
 		goto out;
 	}
 	for (i = 0; i < _NSIG; i++)
