@@ -4,7 +4,6 @@
  * __lock_task_sighand() is not exported): t->sighand can change
  * (de_thread()) or go (__exit_signal()) until its siglock is held, so
  * check it is still t's once locked. NULL: t has been released.
- * (signal.c has its own copy, kcr_lock_sighand().)
  */
 #ifndef _KCR_SIGLOCK_H
 #define _KCR_SIGLOCK_H

@@ -63,6 +63,7 @@
 #include <linux/string.h>
 
 #include "kcr.h"
+#include "siglock.h"
 
 /* Attempts at copying a pending queue that keeps growing meanwhile. */
 #define KCR_PENDING_TRIES	8
@@ -84,29 +85,6 @@ const struct ckpt_obj_ops kcr_signal_ops = {
 	.drop = kcr_obj_no_ref,
 };
 
-/*
- * lock_task_sighand(), which modules cannot call: t->sighand can change
- * (de_thread()) or go (__exit_signal()) until its siglock is held, so
- * check it is still t's once locked. NULL: t has been released.
- */
-static struct sighand_struct *kcr_lock_sighand(struct task_struct *t,
-					       unsigned long *flags)
-{
-	struct sighand_struct *sighand;
-
-	rcu_read_lock();
-	for (;;) {
-		sighand = rcu_dereference(t->sighand);
-		if (!sighand)
-			break;
-		spin_lock_irqsave(&sighand->siglock, *flags);
-		if (likely(sighand == rcu_access_pointer(t->sighand)))
-			break;
-		spin_unlock_irqrestore(&sighand->siglock, *flags);
-	}
-	rcu_read_unlock();
-	return sighand;
-}
 
 /* Queued signals copied under siglock. */
 struct kcr_pending {
@@ -225,7 +203,7 @@ int checkpoint_sighand(struct ckpt_ctx *ctx, struct task_struct *t, int *ref)
 	h->nr_sigactions = _NSIG;
 
 	/* Copied before the lookup: the lock tells which sighand is t's. */
-	sighand = kcr_lock_sighand(t, &flags);
+	sighand = kcr_task_lock_sighand(t, &flags);
 	if (!sighand) {
 		ret = ckpt_err(ctx, -ESRCH,
 			       "task has no signal handlers: it is exiting");
@@ -377,7 +355,7 @@ static int kcr_checkpoint_signal_obj(struct ckpt_ctx *ctx,
 		goto out;
 
 	for (tries = 1; ; tries++) {
-		sighand = kcr_lock_sighand(t, &flags);
+		sighand = kcr_task_lock_sighand(t, &flags);
 		if (!sighand) {
 			ret = ckpt_err(ctx, -EINVAL, "task has exited");
 			goto out;
@@ -442,7 +420,7 @@ int checkpoint_signal_task(struct ckpt_ctx *ctx, struct task_struct *t)
 		return ckpt_err(ctx, -ENOMEM, "no memory for the signal record");
 
 	for (tries = 1; ; tries++) {
-		sighand = kcr_lock_sighand(t, &flags);
+		sighand = kcr_task_lock_sighand(t, &flags);
 		if (!sighand) {
 			ret = ckpt_err(ctx, -EINVAL, "task has exited");
 			goto out;
