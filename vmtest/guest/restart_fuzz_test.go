@@ -47,6 +47,7 @@ func TestRestartFuzz(t *testing.T) {
 	f.seeds = fuzzSeeds(t, d)
 	f.kmsg = openKmsg(t)
 	f.baseline = processes()
+	f.self = selfState()
 	t.Logf("%s: fuzzing restart from %d seed images, mutations %d.. (limit %d, %v)",
 		os.Getenv("KCR_ARCH"), len(f.seeds), cfg.start, cfg.n, cfg.d)
 	start := time.Now()
@@ -180,6 +181,7 @@ type fuzzer struct {
 	seeds    []fuzzSeed
 	kmsg     *os.File
 	baseline map[int]string
+	self     string         // selfState before the run
 	counts   map[string]int // outcome -> count
 	perSeed  map[string]int
 	failures []string
@@ -239,6 +241,10 @@ func (f *fuzzer) one(i uint64) {
 		}
 	}
 	f.checkLeftovers(what)
+	if st := selfState(); st != f.self {
+		f.fail(what, "the restart changed the coordinator:\nbefore:\n%s\nafter:\n%s", f.self, st)
+		f.self = st
+	}
 	if lines := f.kernelReports(); len(lines) > 0 {
 		f.fail(what, "kernel log report after this restart:\n\t%s", strings.Join(lines, "\n\t"))
 	}
@@ -252,8 +258,43 @@ func errnoName(e syscall.Errno) string {
 }
 
 func (f *fuzzer) fail(what, format string, args ...any) {
-	f.failures = append(f.failures, fmt.Sprintf("%s\n\t%s\n\treproduce: make fuzz-kernel ARCH=%s N=1 SEED=%s",
-		fmt.Sprintf(format, args...), what, os.Getenv("KCR_ARCH"), strings.Fields(what)[1]))
+	msg := fmt.Sprintf("%s\n\t%s\n\treproduce: make fuzz-kernel ARCH=%s N=1 SEED=%s",
+		fmt.Sprintf(format, args...), what, os.Getenv("KCR_ARCH"), strings.Fields(what)[1])
+	f.failures = append(f.failures, msg)
+	// At once too: a failure may take the test down before its end.
+	fmt.Printf("restart fuzz: FAILURE: %s\n", msg)
+}
+
+// selfState is what a restart must not change in the coordinator (this
+// process): its signal dispositions, ids, capabilities, umask, comm,
+// personality, working directory and descriptors.
+func selfState() string {
+	var b strings.Builder
+	st, _ := os.ReadFile("/proc/self/status")
+	for _, l := range strings.Split(string(st), "\n") {
+		for _, k := range []string{"Umask", "Uid", "Gid", "Groups", "SigIgn", "SigCgt", "CapInh", "CapPrm",
+			"CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp"} {
+			if strings.HasPrefix(l, k+":") {
+				b.WriteString(l + "\n")
+			}
+		}
+	}
+	for _, p := range []string{"/proc/self/comm", "/proc/self/personality"} {
+		v, _ := os.ReadFile(p)
+		b.WriteString(p + " " + strings.TrimSpace(string(v)) + "\n")
+	}
+	cwd, _ := os.Readlink("/proc/self/cwd")
+	root, _ := os.Readlink("/proc/self/root")
+	b.WriteString("cwd " + cwd + " root " + root + "\n")
+	fds, _ := os.ReadDir("/proc/self/fd")
+	for _, e := range fds {
+		l, _ := os.Readlink("/proc/self/fd/" + e.Name())
+		if strings.Contains(l, "mutated.img") || strings.HasPrefix(l, "pipe:") {
+			continue // this restart's image and log, being closed
+		}
+		b.WriteString("fd " + e.Name() + " " + l + "\n")
+	}
+	return b.String()
 }
 
 // restart restarts img, from a file or through a pipe, and returns the
