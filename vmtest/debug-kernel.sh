@@ -140,16 +140,16 @@ for a in "${arches[@]}"; do
 			# Wall and CPU seconds: the CPU time says what the build
 			# costs on an idle machine, whatever else ran beside it.
 			TIMEFORMAT='%R %U %S'
-			if ! { time (
+			if ! { time { (
 				unset MAKEFLAGS MFLAGS MAKELEVEL
 				make -C "$src" O="$out" ARCH="$karch" CROSS_COMPILE="$cross" \
 					-j"$(nproc)" olddefconfig all
-			) >>"$out/build.log" 2>&1; } 2>"$out/build-time"; then
+			) >>"$out/build.log" 2>&1; }; } 2>"$out/build-time"; then
 				tail -30 "$out/build.log" >&2
 				echo "debug-kernel: building the $a kernel failed (see $out/build.log)" >&2
 				exit 1
 			fi
-			read -r wall user sys <"$out/build-time"
+			read -r wall user sys <"$out/build-time" || true
 			touch "$out/.kcr-built"
 			echo "debug-kernel: $a built in ${wall%.*} s (CPU ${user%.*} s user, ${sys%.*} s system)" >&2
 		fi

@@ -25,17 +25,14 @@ MODULE_PARM_DESC(bugs, "also commit the bugs that KASAN, lockdep and kmemleak re
 static DEFINE_MUTEX(kcr_warn_a);
 static DEFINE_MUTEX(kcr_warn_b);
 
+/*
+ * In this order: a KASAN report taints the kernel in a way that turns
+ * lockdep off, so the lock order goes first and the bad read last.
+ */
 static void kcr_warn_bugs(void)
 {
 	size_t i = 8;
 	char *p;
-
-	p = kmalloc(8, GFP_KERNEL);
-	if (p) {
-		OPTIMIZER_HIDE_VAR(i);
-		pr_info("kcr_warn: out-of-bounds read: %d\n", READ_ONCE(p[i]));
-		kfree(p);
-	}
 
 	mutex_lock(&kcr_warn_a);
 	mutex_lock(&kcr_warn_b);
@@ -56,6 +53,13 @@ static void kcr_warn_bugs(void)
 		memset(p, 0x5a, 512);
 	OPTIMIZER_HIDE_VAR(p);
 	p = NULL;
+
+	p = kmalloc(8, GFP_KERNEL);
+	if (p) {
+		OPTIMIZER_HIDE_VAR(i);
+		pr_info("kcr_warn: out-of-bounds read: %d\n", READ_ONCE(p[i]));
+		kfree(p);
+	}
 }
 
 static int __init kcr_warn_init(void)

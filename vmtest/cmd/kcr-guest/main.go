@@ -24,14 +24,20 @@ import (
 
 func main() {
 	rc := run()
-	dumpKernelLog()
+	n := dumpKernelLog()
 	fmt.Printf("\n%s %d\n", guestproto.EndMarker, rc)
 	unix.Sync()
 	// Let the console drain before the machine goes away: tcdrain where
 	// the console is a tty that supports it, then a grace period for the
-	// hypervisor consoles (sclp, hvc) that return at once.
+	// hypervisor consoles (sclp, hvc) that return at once. On the debug
+	// kernels (kmemleak) the log is long and the console slow: the
+	// power-off cut it short with a second; give it a second per 8 KiB.
 	_ = unix.IoctlSetInt(int(os.Stdout.Fd()), unix.TCSBRK, 1)
-	time.Sleep(time.Second)
+	grace := time.Second
+	if _, err := os.Stat(kmemleakFile); err == nil {
+		grace += time.Duration(n/8192) * time.Second
+	}
+	time.Sleep(grace)
 	if err := unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF); err != nil {
 		fmt.Fprintf(os.Stderr, "kcr-guest: power off: %v\n", err)
 	}
@@ -248,10 +254,14 @@ func loadModule(path, params string) int {
 	return 0
 }
 
+const kmemleakFile = "/sys/kernel/debug/kmemleak"
+
 // dumpKernelLog asks kmemleak for a scan where the kernel has it, then
-// prints the whole kernel log between markers.
-func dumpKernelLog() {
-	const kmemleak = "/sys/kernel/debug/kmemleak"
+// prints the whole kernel log between markers; it returns how many bytes
+// it printed.
+func dumpKernelLog() int {
+	const kmemleak = kmemleakFile
+	printed := 0
 	if _, err := os.Stat(kmemleak); err == nil {
 		// kmemleak reports only objects older than 5 s, and an object
 		// that one scan finds unreferenced but the next one finds
@@ -265,6 +275,7 @@ func dumpKernelLog() {
 		}
 		if b, err := os.ReadFile(kmemleak); err == nil && len(b) > 0 {
 			fmt.Printf("%s\n%s%s\n", guestproto.KmemleakMarker, b, guestproto.KmemleakEndMarker)
+			printed += len(b)
 		}
 	}
 	n, err := unix.Klogctl(unix.SYSLOG_ACTION_SIZE_BUFFER, nil)
@@ -278,6 +289,8 @@ func dumpKernelLog() {
 		fmt.Printf("kcr-guest: reading the kernel log: %v\n", err)
 	} else {
 		os.Stdout.Write(buf[:n])
+		printed += n
 	}
 	fmt.Printf("\n%s\n", guestproto.DmesgEndMarker)
+	return printed
 }
