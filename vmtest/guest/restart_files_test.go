@@ -152,19 +152,11 @@ func (fi *filesImage) replaceString(s recordPos, str string) []byte {
 // credentials); the thread is thrown away after.
 func restartWithoutCap(t *testing.T, d *kcr.Device, img []byte, c int) (int, error, string) {
 	t.Helper()
-	f, err := os.CreateTemp(t.TempDir(), "img")
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := imageFile(t, img)
 	defer f.Close()
-	if _, err := f.Write(img); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.Seek(0, 0); err != nil {
-		t.Fatal(err)
-	}
 	logw, logs := logPipe(t)
 	var pid int
+	var err error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -164,17 +164,8 @@ func TestRestartObjectLimits(t *testing.T) {
 	if files < 2 {
 		t.Fatalf("rt_files' image has %d files", files)
 	}
-	f, err := os.CreateTemp(t.TempDir(), "img")
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := imageFile(t, img)
 	defer f.Close()
-	if _, err := f.Write(img); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.Seek(0, 0); err != nil {
-		t.Fatal(err)
-	}
 	logw, logs := logPipe(t)
 	var lim unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {

@@ -6,8 +6,6 @@ import (
 	"os"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // restartTrickled restarts rt.Image from a pipe that the test feeds in
@@ -34,22 +32,7 @@ func restartTrickled(t *testing.T, rt *roundTrip, piece int, pause time.Duration
 			time.Sleep(pause)
 		}
 	}()
-	d := device(t)
-	logw, logs := logPipe(t)
-	o := rt.Opts
-	o.Log = logw
-	stop := hangWatch(rt.Image)
-	rt.Pid, err = d.Restart(r, o)
-	stop()
-	rt.Log = logs()
-	if err == nil {
-		pid := rt.Pid
-		t.Cleanup(func() {
-			_ = unix.Kill(pid, unix.SIGKILL)
-			_, _ = unix.Wait4(pid, nil, unix.WALL, nil)
-		})
-	}
-	return err
+	return restartFrom(t, device(t), rt, r)
 }
 
 // A periodic interval timer firing every 2 ms does not interrupt a

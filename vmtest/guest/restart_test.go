@@ -21,21 +21,28 @@ import (
 	"github.com/kcr-dev/kcr/vmtest/guestproto"
 )
 
-// restartBytes restarts an image given as bytes and returns the error
-// and the log.
-func restartBytes(t *testing.T, d *kcr.Device, img []byte, o kcr.RestartOptions) (int, error, string) {
+// imageFile is a temporary file holding img, open for reading at 0.
+func imageFile(t *testing.T, img []byte) *os.File {
 	t.Helper()
 	f, err := os.CreateTemp(t.TempDir(), "img")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	if _, err := f.Write(img); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.Seek(0, 0); err != nil {
 		t.Fatal(err)
 	}
+	return f
+}
+
+// restartBytes restarts an image given as bytes and returns the error
+// and the log.
+func restartBytes(t *testing.T, d *kcr.Device, img []byte, o kcr.RestartOptions) (int, error, string) {
+	t.Helper()
+	f := imageFile(t, img)
+	defer f.Close()
 	logw, logs := logPipe(t)
 	o.Log = logw
 	pid, err := d.Restart(f, o)

@@ -152,10 +152,18 @@ func restartImage(t *testing.T, d *kcr.Device, rt *roundTrip) error {
 		t.Fatal(err)
 	}
 	defer img.Close()
+	return restartFrom(t, d, rt, img)
+}
+
+// restartFrom is restartImage with the image read from img (a file or a
+// pipe).
+func restartFrom(t *testing.T, d *kcr.Device, rt *roundTrip, img *os.File) error {
+	t.Helper()
 	logw, logs := logPipe(t)
 	o := rt.Opts
 	o.Log = logw
 	stop := hangWatch(rt.Image)
+	var err error
 	rt.Pid, err = d.Restart(img, o)
 	stop()
 	rt.Log = logs()
@@ -163,7 +171,7 @@ func restartImage(t *testing.T, d *kcr.Device, rt *roundTrip) error {
 		pid := rt.Pid
 		t.Cleanup(func() {
 			_ = unix.Kill(pid, unix.SIGKILL)
-			_, _ = unix.Wait4(pid, nil, 0, nil)
+			_, _ = unix.Wait4(pid, nil, unix.WALL, nil)
 		})
 	}
 	return err
