@@ -54,9 +54,6 @@ int (*kcr_do_prlimit)(struct task_struct *tsk, unsigned int resource,
 		      struct rlimit *new_rlim, struct rlimit *old_rlim);
 int (*kcr_do_setitimer)(int which, struct itimerspec64 *value,
 			struct itimerspec64 *ovalue);
-long (*kcr___do_sys_mremap)(unsigned long addr, unsigned long old_len,
-			    unsigned long new_len, unsigned long flags,
-			    unsigned long new_addr);
 int (*kcr_do_madvise)(struct mm_struct *mm, unsigned long start,
 		      size_t len_in, int behavior);
 int (*kcr_replace_mm_exe_file)(struct mm_struct *mm,
@@ -76,6 +73,7 @@ int (*kcr_unshare_nsproxy_namespaces)(unsigned long unshare_flags,
 void (*kcr_free_nsproxy)(struct nsproxy *ns);
 void (*kcr_switch_task_namespaces)(struct task_struct *p, struct nsproxy *new);
 
+kcr_syscall_fn_t kcr_sys_mremap;
 kcr_syscall_fn_t kcr_sys_seccomp;
 kcr_syscall_fn_t kcr_sys_timer_create;
 kcr_syscall_fn_t kcr_sys_timer_settime;
@@ -144,7 +142,7 @@ static const struct kcr_ksym kcr_ksyms[] = {
 	KCR_KSYM(send_signal_locked),
 	KCR_KSYM(do_prlimit),
 	KCR_KSYM(do_setitimer),
-	KCR_KSYM(__do_sys_mremap),
+	KCR_KSYM_SYS(mremap),
 	KCR_KSYM(do_madvise),
 	KCR_KSYM(replace_mm_exe_file),
 	KCR_KSYM(do_mlock),

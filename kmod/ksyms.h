@@ -36,9 +36,6 @@ extern int (*kcr_sched_setattr)(struct task_struct *p,
 extern void (*kcr___set_task_comm)(struct task_struct *tsk, const char *from,
 				   bool exec);
 /* memory_restore.c: rebuilding the address space */
-extern long (*kcr___do_sys_mremap)(unsigned long addr, unsigned long old_len,
-				   unsigned long new_len, unsigned long flags,
-				   unsigned long new_addr);
 struct mm_struct;
 extern int (*kcr_do_madvise)(struct mm_struct *mm, unsigned long start,
 			     size_t len_in, int behavior);
@@ -112,6 +109,8 @@ extern void (*kcr_switch_task_namespaces)(struct task_struct *p,
  */
 struct pt_regs;
 typedef long (*kcr_syscall_fn_t)(const struct pt_regs *regs);
+/* memory_restore.c: mremap() of the vDSO to the image's place */
+extern kcr_syscall_fn_t kcr_sys_mremap;
 extern kcr_syscall_fn_t kcr_sys_seccomp;
 extern kcr_syscall_fn_t kcr_sys_timer_create;
 extern kcr_syscall_fn_t kcr_sys_timer_settime;

@@ -51,6 +51,7 @@
 
 #include "kcr.h"
 #include "ksyms.h"
+#include "usercall.h"
 
 /* A mapping of current that the restart keeps: the vDSO or its data. */
 struct kcr_special {
@@ -151,10 +152,15 @@ static int kcr_mm_clear(struct ckpt_ctx *ctx, struct kcr_mm_restore *r)
 	return 0;
 }
 
+/*
+ * mremap() through the system call's own entry point: its plain-argument
+ * body (__do_sys_mremap) is a symbol only where the compiler did not
+ * inline it (Debian's kernels, not a debug build of the same source).
+ */
 static long kcr_mremap(unsigned long from, unsigned long len, unsigned long to)
 {
-	return kcr___do_sys_mremap(from, len, len,
-				   MREMAP_MAYMOVE | MREMAP_FIXED, to);
+	return kcr_syscall5(kcr_sys_mremap, from, len, len,
+			    MREMAP_MAYMOVE | MREMAP_FIXED, to);
 }
 
 static int kcr_special_move(struct ckpt_ctx *ctx, struct kcr_special *s,

@@ -37,8 +37,8 @@ void kcr_scratch_unmap(unsigned long addr, size_t maplen)
 		vm_munmap(addr, maplen);
 }
 
-long kcr_syscall(kcr_syscall_fn_t fn, unsigned long a0, unsigned long a1,
-		 unsigned long a2, unsigned long a3)
+long kcr_syscall5(kcr_syscall_fn_t fn, unsigned long a0, unsigned long a1,
+		  unsigned long a2, unsigned long a3, unsigned long a4)
 {
 	struct pt_regs regs;
 
@@ -48,20 +48,29 @@ long kcr_syscall(kcr_syscall_fn_t fn, unsigned long a0, unsigned long a1,
 	regs.si = a1;
 	regs.dx = a2;
 	regs.r10 = a3;
+	regs.r8 = a4;
 #elif defined(CONFIG_S390)
 	regs.orig_gpr2 = a0;
 	regs.gprs[2] = a0;
 	regs.gprs[3] = a1;
 	regs.gprs[4] = a2;
 	regs.gprs[5] = a3;
+	regs.gprs[6] = a4;
 #elif defined(CONFIG_PPC64)
 	regs.gpr[3] = a0;
 	regs.orig_gpr3 = a0;
 	regs.gpr[4] = a1;
 	regs.gpr[5] = a2;
 	regs.gpr[6] = a3;
+	regs.gpr[7] = a4;
 #else
 #error "kcr: kcr_syscall() does not know this architecture's syscall wrapper"
 #endif
 	return fn(&regs);
+}
+
+long kcr_syscall(kcr_syscall_fn_t fn, unsigned long a0, unsigned long a1,
+		 unsigned long a2, unsigned long a3)
+{
+	return kcr_syscall5(fn, a0, a1, a2, a3, 0);
 }

@@ -22,8 +22,10 @@
 int kcr_scratch_map(size_t len, unsigned long *addr, size_t *maplen);
 void kcr_scratch_unmap(unsigned long addr, size_t maplen);
 
-/* fn (a kcr_sys_* entry point) with up to four arguments. */
+/* fn (a kcr_sys_* entry point) with up to four or five arguments. */
 long kcr_syscall(kcr_syscall_fn_t fn, unsigned long a0, unsigned long a1,
 		 unsigned long a2, unsigned long a3);
+long kcr_syscall5(kcr_syscall_fn_t fn, unsigned long a0, unsigned long a1,
+		  unsigned long a2, unsigned long a3, unsigned long a4);
 
 #endif /* _KCR_USERCALL_H */
