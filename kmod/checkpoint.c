@@ -566,6 +566,11 @@ long kcr_ioctl_checkpoint(struct file *dev, void __user *uarg)
 	if (IS_ERR(ctx))
 		return PTR_ERR(ctx);
 
+	ret = ckpt_lock_image_pos(ctx);
+	if (ret) {
+		ckpt_ctx_free(ctx);
+		return ret;
+	}
 	ret = kcr_get_root(ctx, args.pid, &hold);
 	if (!ret)
 		ret = kcr_collect_tasks(ctx);
@@ -576,6 +581,7 @@ long kcr_ioctl_checkpoint(struct file *dev, void __user *uarg)
 		kcr_write_error(ctx, ret);
 	else
 		ret = ctx->id;
+	ckpt_unlock_image_pos(ctx);
 	ckpt_ctx_free(ctx);
 	return ret;
 }

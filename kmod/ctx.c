@@ -9,10 +9,11 @@
  * f_pos, as write(2)/read(2) would, so that a caller can put an image
  * after other data in a file and find the file offset past the image
  * afterwards. fdget_pos() is not available to modules, but the mutex it
- * takes is: each ckpt_write()/ckpt_read() holds file->f_pos_lock (of a
- * file with FMODE_ATOMIC_POS, as fdget_pos() would) for the duration of
- * the call, so a concurrent write(2) on the same open file (another
- * thread of the caller) cannot interleave inside a record.
+ * takes is: a checkpoint holds the image's file->f_pos_lock (of a file
+ * with FMODE_ATOMIC_POS, as fdget_pos() would) from start to end, and each
+ * ckpt_read() of a restart holds it for the call, so a concurrent
+ * write(2) or read(2) on the same open file (another thread of the
+ * caller) cannot interleave inside a record.
  * Stream files (pipes, sockets: FMODE_STREAM) have no position.
  *
  * Blocking. Pipes and sockets accept partial writes; the loops below go
@@ -174,13 +175,14 @@ static int kcr_io_errno(ssize_t ret)
 /*
  * Transfer len bytes; *done gets how many went through, also on error.
  * write: true for kernel_write, false for kernel_read. A read that meets
- * end of file returns 0 with *done < len.
+ * end of file returns 0 with *done < len. lock_pos: take f_pos_lock for
+ * the transfer (false when the caller holds it, or must not take it).
  */
 static int kcr_file_io(struct file *file, void *buf, size_t len, bool write,
-		       size_t *done)
+		       bool lock_pos, size_t *done)
 {
 	bool stream = file->f_mode & FMODE_STREAM;
-	bool pos_lock = file->f_mode & FMODE_ATOMIC_POS;
+	bool pos_lock = lock_pos && (file->f_mode & FMODE_ATOMIC_POS);
 	loff_t pos = 0;
 	int ret = 0;
 
@@ -236,12 +238,30 @@ static int kcr_file_io(struct file *file, void *buf, size_t len, bool write,
 	return ret;
 }
 
+int ckpt_lock_image_pos(struct ckpt_ctx *ctx)
+{
+	if (!(ctx->file->f_mode & FMODE_ATOMIC_POS))
+		return 0;
+	if (mutex_lock_killable(&ctx->file->f_pos_lock))
+		return -EINTR;
+	ctx->pos_locked = true;
+	return 0;
+}
+
+void ckpt_unlock_image_pos(struct ckpt_ctx *ctx)
+{
+	if (ctx->pos_locked)
+		mutex_unlock(&ctx->file->f_pos_lock);
+	ctx->pos_locked = false;
+}
+
 int ckpt_write(struct ckpt_ctx *ctx, const void *buf, size_t len)
 {
 	size_t done;
 	int ret;
 
-	ret = kcr_file_io(ctx->file, (void *)buf, len, true, &done);
+	ret = kcr_file_io(ctx->file, (void *)buf, len, true, !ctx->pos_locked,
+			  &done);
 	ctx->pos += done;
 	if (ret)
 		return ckpt_err(ctx, ret, "writing %zu bytes of the image",
@@ -254,7 +274,7 @@ int ckpt_read(struct ckpt_ctx *ctx, void *buf, size_t len)
 	size_t done;
 	int ret;
 
-	ret = kcr_file_io(ctx->file, buf, len, false, &done);
+	ret = kcr_file_io(ctx->file, buf, len, false, !ctx->pos_locked, &done);
 	ctx->pos += done;
 	if (ret)
 		return ckpt_err(ctx, ret, "reading %zu bytes of the image",
@@ -538,7 +558,13 @@ static size_t kcr_format_msg(struct ckpt_ctx *ctx, int err, const char *fmt,
 	return n;
 }
 
-/* Errors of the log file itself are ignored: the log is best effort. */
+/*
+ * Errors of the log file itself are ignored: the log is best effort. Its
+ * f_pos_lock is not taken: messages are written while a checkpoint holds
+ * its target's exec_update_lock, which reading /proc/PID files takes
+ * inside f_pos_lock (lockdep saw the inversion); a concurrent write(2) of
+ * another thread to the same log may interleave with a message.
+ */
 static void kcr_log_write(struct ckpt_ctx *ctx, size_t n)
 {
 	size_t done;
@@ -546,7 +572,7 @@ static void kcr_log_write(struct ckpt_ctx *ctx, size_t n)
 	if (!ctx->logfile)
 		return;
 	ctx->msg_buf[n] = '\n';
-	kcr_file_io(ctx->logfile, ctx->msg_buf, n + 1, true, &done);
+	kcr_file_io(ctx->logfile, ctx->msg_buf, n + 1, true, false, &done);
 	ctx->msg_buf[n] = '\0';
 }
 

@@ -60,6 +60,7 @@ struct ckpt_ctx {
 
 	struct file *file;		/* the image */
 	loff_t pos;			/* bytes of image written or read */
+	bool pos_locked;		/* file's f_pos_lock held throughout */
 	struct file *logfile;		/* NULL: no messages */
 
 	struct task_struct *root_task;	/* checkpoint: root of the tree */
@@ -153,6 +154,14 @@ void ckpt_ctx_free(struct ckpt_ctx *ctx);
  */
 int ckpt_write(struct ckpt_ctx *ctx, const void *buf, size_t len);
 int ckpt_read(struct ckpt_ctx *ctx, void *buf, size_t len);
+/*
+ * Checkpoint: hold the image's f_pos_lock (killably; -EINTR) from before
+ * the target's exec_update_lock to the end, in the order of a read(2) of
+ * a /proc/PID file, instead of taking it inside that lock for each
+ * write. Released by the same task.
+ */
+int ckpt_lock_image_pos(struct ckpt_ctx *ctx);
+void ckpt_unlock_image_pos(struct ckpt_ctx *ctx);
 
 /*
  * A zeroed record buffer of len bytes with h.type and h.len set; free it
