@@ -173,6 +173,19 @@ static int kcr_restore_task_objs(struct ckpt_ctx *ctx)
 	return ret;
 }
 
+/*
+ * In coordinator mode the restarter is the parent that gets the task's
+ * exit signal. clone() lets a parent choose any, but here the image
+ * chooses: it must not be one that stops the restarter or ends it by
+ * default (SIGSTOP, SIGKILL, SIGHUP, SIGTERM, a fault signal, ...), only
+ * those programs pick for this on purpose.
+ */
+static bool kcr_exit_signal_ok(int sig)
+{
+	return sig == 0 || sig == SIGCHLD || sig == SIGUSR1 ||
+	       sig == SIGUSR2 || (sig >= SIGRTMIN && sig <= _NSIG);
+}
+
 static int kcr_check_task(struct ckpt_ctx *ctx, struct ckpt_hdr_task *h)
 {
 	/* Garbage first (EINVAL), then what is valid but not supported. */
@@ -190,6 +203,11 @@ static int kcr_check_task(struct ckpt_ctx *ctx, struct ckpt_hdr_task *h)
 				"task record: not a thread-group leader");
 	if (h->exit_signal < 0 || !valid_signal(h->exit_signal))
 		return ckpt_err(ctx, -EINVAL, "task record: exit signal %d",
+				h->exit_signal);
+	if (!(ctx->uflags & RESTART_TASKSELF) &&
+	    !kcr_exit_signal_ok(h->exit_signal))
+		return ckpt_err(ctx, -EPERM,
+				"task record: exit signal %d would be sent to the restarter (only SIGCHLD, none, SIGUSR1, SIGUSR2 and real-time signals are)",
 				h->exit_signal);
 	if (h->pdeath_signal < 0 || !valid_signal(h->pdeath_signal))
 		return ckpt_err(ctx, -EINVAL,

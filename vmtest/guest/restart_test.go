@@ -209,6 +209,9 @@ func TestRestartCorruptRecords(t *testing.T) {
 		{"no tasks", uapi.CKPT_HDR_TREE, unsafe.Offsetof(tree.NrTasks), 0, 4, syscall.EINVAL},
 		{"negative pid", uapi.CKPT_HDR_TREE, unsafe.Sizeof(tree) + unsafe.Offsetof(pids.Vpid), 0xffffffff, 4, syscall.EINVAL},
 		{"exit signal", uapi.CKPT_HDR_TASK, unsafe.Offsetof(task.ExitSignal), 99, 4, syscall.EINVAL},
+		// The coordinator would get it: stopped or ended by its child.
+		{"exit signal SIGSTOP", uapi.CKPT_HDR_TASK, unsafe.Offsetof(task.ExitSignal), uint64(syscall.SIGSTOP), 4, syscall.EPERM},
+		{"exit signal SIGHUP", uapi.CKPT_HDR_TASK, unsafe.Offsetof(task.ExitSignal), uint64(syscall.SIGHUP), 4, syscall.EPERM},
 		{"policy", uapi.CKPT_HDR_TASK, unsafe.Offsetof(task.Policy), 6, 4, syscall.EINVAL},
 		{"nice", uapi.CKPT_HDR_TASK, unsafe.Offsetof(task.Nice), 20, 4, syscall.EINVAL},
 		{"robust list length", uapi.CKPT_HDR_TASK, unsafe.Offsetof(task.RobustListLen), 5, 8, syscall.EINVAL},
