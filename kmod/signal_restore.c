@@ -199,6 +199,16 @@ static int kcr_restore_pending(struct ckpt_ctx *ctx, bool shared)
 			       h->nr_pending, payload, KCR_MAX_PENDING);
 		goto out;
 	}
+	/*
+	 * A task with SIGKILL pending is dying, and is never checkpointed:
+	 * queued here it would end the restore half way.
+	 */
+	if (h->signal & sigmask(SIGKILL)) {
+		ret = ckpt_err(ctx, -EINVAL,
+			       "pending signals: SIGKILL in the set %#llx",
+			       h->signal);
+		goto out;
+	}
 	si = (struct ckpt_siginfo *)(h + 1);
 	sigemptyset(&queued);
 	for (i = 0; i < h->nr_pending; i++) {
