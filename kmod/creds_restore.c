@@ -118,12 +118,16 @@ static int kcr_user_ns_bound(struct ckpt_ctx *ctx,
 	return 0;
 }
 
-int restore_obj_user_ns(struct ckpt_ctx *ctx, int objref)
+int restore_obj_user_ns(struct ckpt_ctx *ctx, struct task_struct *t, int objref)
 {
 	const struct ckpt_id_extent *ext;
 	struct ckpt_hdr_user_ns *h;
 	size_t payload;
 	int ret;
+
+	ret = kcr_restore_target(ctx, t);
+	if (ret)
+		return ret;
 
 	h = ckpt_read_obj_payload(ctx, sizeof(*h), CKPT_HDR_USER_NS,
 				  2 * UID_GID_MAP_MAX_EXTENTS *
@@ -162,12 +166,16 @@ out:
 	return ret;
 }
 
-int restore_obj_user(struct ckpt_ctx *ctx, int objref)
+int restore_obj_user(struct ckpt_ctx *ctx, struct task_struct *t, int objref)
 {
 	struct ckpt_hdr_user *h;
 	struct user_namespace *ns;
 	struct kcr_user *u;
 	int ret;
+
+	ret = kcr_restore_target(ctx, t);
+	if (ret)
+		return ret;
 
 	h = ckpt_read_obj_type(ctx, sizeof(*h), CKPT_HDR_USER);
 	if (IS_ERR(h))
@@ -198,7 +206,7 @@ out:
 	return ret;
 }
 
-int restore_obj_groupinfo(struct ckpt_ctx *ctx, int objref)
+int restore_obj_groupinfo(struct ckpt_ctx *ctx, struct task_struct *t, int objref)
 {
 	struct user_namespace *ns = current_user_ns();
 	struct ckpt_hdr_groupinfo *h;
@@ -206,6 +214,10 @@ int restore_obj_groupinfo(struct ckpt_ctx *ctx, int objref)
 	size_t payload;
 	u32 *gids, i;
 	int ret;
+
+	ret = kcr_restore_target(ctx, t);
+	if (ret)
+		return ret;
 
 	h = ckpt_read_obj_payload(ctx, sizeof(*h), CKPT_HDR_GROUPINFO,
 				  NGROUPS_MAX * sizeof(u32), &payload);
@@ -624,7 +636,7 @@ static struct cred *kcr_cred_build(struct ckpt_ctx *ctx,
 	return ret ? ERR_PTR(ret) : new;
 }
 
-int restore_obj_cred(struct ckpt_ctx *ctx, int objref)
+int restore_obj_cred(struct ckpt_ctx *ctx, struct task_struct *t, int objref)
 {
 	struct ckpt_hdr_cred *h;
 	struct user_namespace *ns;
@@ -632,6 +644,10 @@ int restore_obj_cred(struct ckpt_ctx *ctx, int objref)
 	struct kcr_user *user;
 	struct cred *new;
 	int ret;
+
+	ret = kcr_restore_target(ctx, t);
+	if (ret)
+		return ret;
 
 	h = ckpt_read_obj_type(ctx, sizeof(*h), CKPT_HDR_CRED);
 	if (IS_ERR(h))
@@ -683,11 +699,15 @@ out:
  * credentials for both, as restart.c commits them; the effective ones
  * were checked like the others all the same.
  */
-int restore_creds(struct ckpt_ctx *ctx)
+int restore_creds(struct ckpt_ctx *ctx, struct task_struct *t)
 {
 	struct ckpt_hdr_task_creds *h;
 	struct cred *cred, *ecred;
 	int ret = 0;
+
+	ret = kcr_restore_target(ctx, t);
+	if (ret)
+		return ret;
 
 	h = ckpt_read_obj_type(ctx, sizeof(*h), CKPT_HDR_TASK_CREDS);
 	if (IS_ERR(h))

@@ -429,7 +429,7 @@ static int kcr_read_objref(struct ckpt_ctx *ctx, const struct ckpt_hdr *h,
 				pos, o.objtype, type);
 	}
 	ctx->obj_stack[ctx->obj_depth++] = o.objtype;
-	ret = restore_obj(ctx, o.objtype, o.objref);
+	ret = restore_obj(ctx, ctx->restore_task, o.objtype, o.objref);
 	ctx->obj_depth--;
 	return ret;
 }

@@ -303,7 +303,7 @@ out:
 	return file;
 }
 
-int restore_obj_file(struct ckpt_ctx *ctx, int objref)
+int restore_obj_file(struct ckpt_ctx *ctx, struct task_struct *t, int objref)
 {
 	const struct cred *old;
 	struct ckpt_hdr_file *h;
@@ -312,6 +312,10 @@ int restore_obj_file(struct ckpt_ctx *ctx, int objref)
 	loff_t pos;
 	char *path;
 	int ret;
+
+	ret = kcr_restore_target(ctx, t);
+	if (ret)
+		return ret;
 
 	h = ckpt_read_obj_type(ctx, sizeof(*h), CKPT_HDR_FILE);
 	if (IS_ERR(h))
@@ -439,13 +443,23 @@ static void kcr_close_others(const struct kcr_rfd *fds, u32 nr)
 	}
 }
 
-int restore_obj_file_table(struct ckpt_ctx *ctx, int objref)
+/* A task created for a restart starts with no descriptors (restart.c). */
+void kcr_close_all_fds(void)
+{
+	kcr_close_others(NULL, 0);
+}
+
+int restore_obj_file_table(struct ckpt_ctx *ctx, struct task_struct *t, int objref)
 {
 	struct ckpt_hdr_file_table *h;
 	struct kcr_rfd *fds = NULL;
 	unsigned long max = rlimit(RLIMIT_NOFILE);
 	u32 i, nr;
 	int ret;
+
+	ret = kcr_restore_target(ctx, t);
+	if (ret)
+		return ret;
 
 	h = ckpt_read_obj_type(ctx, sizeof(*h), CKPT_HDR_FILE_TABLE);
 	if (IS_ERR(h))
@@ -611,11 +625,15 @@ out_rp:
 	return ret;
 }
 
-int restore_obj_fs(struct ckpt_ctx *ctx, int objref)
+int restore_obj_fs(struct ckpt_ctx *ctx, struct task_struct *t, int objref)
 {
 	struct ckpt_hdr_fs *h;
 	char *root, *cwd = NULL;
 	int ret;
+
+	ret = kcr_restore_target(ctx, t);
+	if (ret)
+		return ret;
 
 	h = ckpt_read_obj_type(ctx, sizeof(*h), CKPT_HDR_FS);
 	if (IS_ERR(h))

@@ -324,26 +324,32 @@ int kcr_arch_syscall_nr(struct task_struct *t);
  * current when they are defined; the TASK_OBJS record that follows only
  * checks that the task uses those objects.
  */
-int restore_obj_file_table(struct ckpt_ctx *ctx, int objref);	/* files_restore.c */
-int restore_obj_file(struct ckpt_ctx *ctx, int objref);		/* files_restore.c */
-int restore_obj_fs(struct ckpt_ctx *ctx, int objref);		/* files_restore.c */
-int restore_obj_mm(struct ckpt_ctx *ctx, int objref);		/* memory_restore.c */
-int restore_obj_sighand(struct ckpt_ctx *ctx, int objref);	/* signal_restore.c */
-int restore_obj_signal(struct ckpt_ctx *ctx, int objref);	/* signal_restore.c */
-int restore_obj_cred(struct ckpt_ctx *ctx, int objref);		/* creds_restore.c */
-int restore_obj_user(struct ckpt_ctx *ctx, int objref);		/* creds_restore.c */
-int restore_obj_user_ns(struct ckpt_ctx *ctx, int objref);	/* creds_restore.c */
-int restore_obj_groupinfo(struct ckpt_ctx *ctx, int objref);	/* creds_restore.c */
-int restore_obj_ns(struct ckpt_ctx *ctx, int objref);		/* ns_restore.c */
-int restore_obj_uts_ns(struct ckpt_ctx *ctx, int objref);	/* ns_restore.c */
-int restore_obj_ipc_ns(struct ckpt_ctx *ctx, int objref);	/* ns_restore.c */
+/* files_restore.c */
+void kcr_close_all_fds(void);
+int restore_obj_file_table(struct ckpt_ctx *ctx, struct task_struct *t, int objref);
+int restore_obj_file(struct ckpt_ctx *ctx, struct task_struct *t, int objref);
+int restore_obj_fs(struct ckpt_ctx *ctx, struct task_struct *t, int objref);
+/* memory_restore.c */
+int restore_obj_mm(struct ckpt_ctx *ctx, struct task_struct *t, int objref);
+/* signal_restore.c */
+int restore_obj_sighand(struct ckpt_ctx *ctx, struct task_struct *t, int objref);
+int restore_obj_signal(struct ckpt_ctx *ctx, struct task_struct *t, int objref);
+/* creds_restore.c */
+int restore_obj_cred(struct ckpt_ctx *ctx, struct task_struct *t, int objref);
+int restore_obj_user(struct ckpt_ctx *ctx, struct task_struct *t, int objref);
+int restore_obj_user_ns(struct ckpt_ctx *ctx, struct task_struct *t, int objref);
+int restore_obj_groupinfo(struct ckpt_ctx *ctx, struct task_struct *t, int objref);
+/* ns_restore.c */
+int restore_obj_ns(struct ckpt_ctx *ctx, struct task_struct *t, int objref);
+int restore_obj_uts_ns(struct ckpt_ctx *ctx, struct task_struct *t, int objref);
+int restore_obj_ipc_ns(struct ckpt_ctx *ctx, struct task_struct *t, int objref);
 /*
  * TASK_NS: check the task's namespaces and prepare new ones where the
  * image asks for them, without changing current; restore_task_ns_commit()
  * applies them, right after the point of no return (ns_restore.c).
  */
-int restore_task_ns(struct ckpt_ctx *ctx);
-void restore_task_ns_commit(struct ckpt_ctx *ctx);
+int restore_task_ns(struct ckpt_ctx *ctx, struct task_struct *t);
+void restore_task_ns_commit(struct ckpt_ctx *ctx, struct task_struct *t);
 /*
  * ns.c: the name of a CKPT_NS_* kind ("IPC", "mount", ...), and the
  * identities of t's namespaces by kind (-ESRCH when t is exiting).
@@ -363,22 +369,22 @@ int kcr_reference_namespaces(struct task_struct *t,
  * TASK_CREDS: check and prepare the credentials (ctx->restore_cred and
  * restore_ecred); never more than the restarter has (creds_restore.c).
  */
-int restore_creds(struct ckpt_ctx *ctx);
+int restore_creds(struct ckpt_ctx *ctx, struct task_struct *t);
 /*
  * SIGNAL_TASK and the task's SIGPENDING: blocked mask, saved mask,
  * sigaltstack, the task's pending signals (signal_restore.c).
  */
-int restore_signal_task(struct ckpt_ctx *ctx);
+int restore_signal_task(struct ckpt_ctx *ctx, struct task_struct *t);
 /* RESTART_BLOCK: an interrupted nanosleep & co. (signal_restore.c) */
-int restore_restart_block(struct ckpt_ctx *ctx);
+int restore_restart_block(struct ckpt_ctx *ctx, struct task_struct *t);
 /* THREAD: in-syscall state, TIF_RESTORE_SIGMASK (signal_restore.c) */
-int restore_thread(struct ckpt_ctx *ctx);
+int restore_thread(struct ckpt_ctx *ctx, struct task_struct *t);
 /*
  * After the task's last record: arm the interval timers and set the
  * blocked mask that restore_obj_signal() and restore_signal_task() kept
  * in ctx (signal_restore.c).
  */
-int restore_signal_finish(struct ckpt_ctx *ctx);
+int restore_signal_finish(struct ckpt_ctx *ctx, struct task_struct *t);
 
 /*
  * arch/<arch>.c, restart. kcr_arch_restore_header() says whether this
@@ -423,8 +429,24 @@ int kcr_ppc_restart_child_entry(void *arg);	/* arch/powerpc.c */
 #else
 #define KCR_RESTART_CHILD_FN	kcr_restart_child
 #endif
+/*
+ * Every restore function is given the task it restores, and runs in it:
+ * the kernel paths it calls (vm_mmap(), commit_creds(), the system calls
+ * of usercall.c) act on current. ctx.c and restore_obj() refuse an image
+ * that would restore an object elsewhere, so a mismatch here is a bug of
+ * kcr's own: warn once and fail the restart.
+ */
+static inline int kcr_restore_target(struct ckpt_ctx *ctx,
+				     struct task_struct *t)
+{
+	if (WARN_ON_ONCE(t != current || t != ctx->restore_task))
+		return -EINVAL;
+	return 0;
+}
+
 /* Restore the object that an OBJREF record just read defines. */
-int restore_obj(struct ckpt_ctx *ctx, u32 objtype, int objref);
+int restore_obj(struct ckpt_ctx *ctx, struct task_struct *t, u32 objtype,
+		int objref);
 
 /*
  * grammar.c: which object definitions (CKPT_OBJ_* bits) may come before
@@ -459,8 +481,8 @@ int checkpoint_seccomp(struct ckpt_ctx *ctx, struct task_struct *t);
  * (the restarter's are deleted), then the seccomp filters are installed
  * (timers_restore.c, seccomp_restore.c).
  */
-int restore_posix_timers(struct ckpt_ctx *ctx);
-int restore_seccomp(struct ckpt_ctx *ctx);
+int restore_posix_timers(struct ckpt_ctx *ctx, struct task_struct *t);
+int restore_seccomp(struct ckpt_ctx *ctx, struct task_struct *t);
 
 /* sysctl.c */
 extern int kcr_unpriv_allowed;		/* kernel.ckpt_unpriv_allowed */

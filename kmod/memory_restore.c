@@ -739,7 +739,7 @@ static int kcr_read_mm(struct ckpt_ctx *ctx, struct kcr_mm_restore *r,
  * not share it; the coordinator's child has a copy): it is rebuilt in
  * place, and the same object serves any later reference.
  */
-int restore_obj_mm(struct ckpt_ctx *ctx, int objref)
+int restore_obj_mm(struct ckpt_ctx *ctx, struct task_struct *t, int objref)
 {
 	struct kcr_mm_restore r = {
 		.vdso = { .name = "[vdso]" },
@@ -748,6 +748,10 @@ int restore_obj_mm(struct ckpt_ctx *ctx, int objref)
 	struct file *exe = NULL;
 	unsigned int i;
 	int ret;
+
+	ret = kcr_restore_target(ctx, t);
+	if (ret)
+		return ret;
 
 	if (!current->mm)
 		return ckpt_err(ctx, -EINVAL, "the task has no memory");

@@ -99,10 +99,14 @@ static bool kcr_uts_field_ok(const __u8 *f)
 	return strnlen(f, CKPT_UTS_LEN) < CKPT_UTS_LEN;
 }
 
-int restore_obj_uts_ns(struct ckpt_ctx *ctx, int objref)
+int restore_obj_uts_ns(struct ckpt_ctx *ctx, struct task_struct *t, int objref)
 {
 	struct ckpt_hdr_uts_ns *h, *names;
 	int ret;
+
+	ret = kcr_restore_target(ctx, t);
+	if (ret)
+		return ret;
 
 	h = ckpt_read_obj_type(ctx, sizeof(*h), CKPT_HDR_UTS_NS);
 	if (IS_ERR(h))
@@ -128,19 +132,26 @@ out:
 	return ret;
 }
 
-int restore_obj_ipc_ns(struct ckpt_ctx *ctx, int objref)
+int restore_obj_ipc_ns(struct ckpt_ctx *ctx, struct task_struct *t, int objref)
 {
+	if (kcr_restore_target(ctx, t))
+		return -EINVAL;
+
 	return ckpt_err(ctx, -EOPNOTSUPP,
 			"objref %d: IPC namespaces are not restored yet",
 			objref);
 }
 
-int restore_obj_ns(struct ckpt_ctx *ctx, int objref)
+int restore_obj_ns(struct ckpt_ctx *ctx, struct task_struct *t, int objref)
 {
 	struct kcr_ns_obj *obj;
 	struct ckpt_hdr_ns *h;
 	void *uts;
 	int ret;
+
+	ret = kcr_restore_target(ctx, t);
+	if (ret)
+		return ret;
 
 	h = ckpt_read_obj_type(ctx, sizeof(*h), CKPT_HDR_NS);
 	if (IS_ERR(h))
@@ -280,11 +291,15 @@ static int kcr_new_uts(struct ckpt_ctx *ctx, struct kcr_ns_obj *obj)
 	return 0;
 }
 
-int restore_task_ns(struct ckpt_ctx *ctx)
+int restore_task_ns(struct ckpt_ctx *ctx, struct task_struct *t)
 {
 	struct ckpt_hdr_task_ns *h;
 	struct kcr_ns_obj *obj;
 	int ret;
+
+	ret = kcr_restore_target(ctx, t);
+	if (ret)
+		return ret;
 
 	/* Left by a task whose restore stopped before committing it. */
 	if (ctx->restore_nsproxy) {
@@ -318,10 +333,12 @@ out:
 	return ret;
 }
 
-void restore_task_ns_commit(struct ckpt_ctx *ctx)
+void restore_task_ns_commit(struct ckpt_ctx *ctx, struct task_struct *t)
 {
 	struct nsproxy *nsp = ctx->restore_nsproxy;
 
+	if (kcr_restore_target(ctx, t))
+		return;
 	ctx->restore_nsproxy = NULL;
 	/* The reference taken in restore_task_ns() goes to current. */
 	if (nsp)

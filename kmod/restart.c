@@ -98,7 +98,8 @@ static void kcr_restart_put(struct kcr_restart *r)
 }
 
 /* Object definitions, by CKPT_OBJ_* type. */
-static int (*const kcr_obj_restore[])(struct ckpt_ctx *ctx, int objref) = {
+static int (*const kcr_obj_restore[])(struct ckpt_ctx *ctx,
+				       struct task_struct *t, int objref) = {
 	[CKPT_OBJ_FILE_TABLE]	= restore_obj_file_table,
 	[CKPT_OBJ_FILE]		= restore_obj_file,
 	[CKPT_OBJ_MM]		= restore_obj_mm,
@@ -116,24 +117,25 @@ static int (*const kcr_obj_restore[])(struct ckpt_ctx *ctx, int objref) = {
 
 /*
  * ctx.c calls this for a definition that the grammar allows, read by
- * the task being restored (ctx->restore_task == current), which the
+ * the task being restored, t (ctx->restore_task, current), which the
  * object is then restored into.
  */
-int restore_obj(struct ckpt_ctx *ctx, u32 objtype, int objref)
+int restore_obj(struct ckpt_ctx *ctx, struct task_struct *t, u32 objtype,
+		int objref)
 {
 	if (objtype >= ARRAY_SIZE(kcr_obj_restore) ||
 	    !kcr_obj_restore[objtype])
 		return ckpt_err(ctx, -EINVAL,
 				"objref %d: object type %u cannot be restored",
 				objref, objtype);
-	if (ctx->restore_task != current)
+	if (!t || t != current || t != ctx->restore_task)
 		return ckpt_err(ctx, -EINVAL,
 				"objref %d: not read by the task being restored",
 				objref);
 	/* Before the first change, not after it: see kcr_restart_self(). */
 	if (kcr_obj_changes_task(objtype))
 		ctx->restore_changed = true;
-	return kcr_obj_restore[objtype](ctx, objref);
+	return kcr_obj_restore[objtype](ctx, t, objref);
 }
 
 /*
@@ -312,10 +314,11 @@ static void kcr_drop_creds(struct ckpt_ctx *ctx)
 }
 
 /*
- * Read and apply the records of one task into current; on success
- * r->cpu holds the registers to load.
+ * Read and apply the records of one task into t, which is current; on
+ * success r->cpu holds the registers to load.
  */
-static int kcr_restore_task(struct ckpt_ctx *ctx, struct kcr_restart *r)
+static int kcr_restore_task(struct ckpt_ctx *ctx, struct kcr_restart *r,
+			    struct task_struct *t)
 {
 	struct ckpt_hdr_task *h;
 	void *cpu;
@@ -326,22 +329,22 @@ static int kcr_restore_task(struct ckpt_ctx *ctx, struct kcr_restart *r)
 		return PTR_ERR(h);
 	ret = kcr_check_task(ctx, h);
 	if (!ret)
-		ret = restore_creds(ctx);
+		ret = restore_creds(ctx, t);
 	if (!ret)
-		ret = restore_task_ns(ctx);
+		ret = restore_task_ns(ctx, t);
 	if (ret)
 		goto out;
 
 	/* From here on current changes. */
 	ctx->restore_changed = true;
-	restore_task_ns_commit(ctx);	/* ns: what restore_task_ns() prepared */
+	restore_task_ns_commit(ctx, t);	/* ns: what restore_task_ns() prepared */
 	ret = kcr_restore_task_objs(ctx);
 	if (!ret)
-		ret = restore_signal_task(ctx);
+		ret = restore_signal_task(ctx, t);
 	if (!ret)
-		ret = restore_restart_block(ctx);
+		ret = restore_restart_block(ctx, t);
 	if (!ret)
-		ret = restore_thread(ctx);
+		ret = restore_thread(ctx, t);
 	if (ret)
 		goto out;
 	cpu = kcr_arch_restore_cpu(ctx);
@@ -357,14 +360,14 @@ static int kcr_restore_task(struct ckpt_ctx *ctx, struct kcr_restart *r)
 		 * commit_creds() clears these when the ids change, as for a
 		 * setuid program: the image's values go on top.
 		 */
-		current->pdeath_signal = h->pdeath_signal;
-		if (ctx->restore_dumpable >= 0 && current->mm)
-			set_mask_bits(&current->mm->flags, MMF_DUMPABLE_MASK,
+		t->pdeath_signal = h->pdeath_signal;
+		if (ctx->restore_dumpable >= 0 && t->mm)
+			set_mask_bits(&t->mm->flags, MMF_DUMPABLE_MASK,
 				      ctx->restore_dumpable);
 		/* seccomp branch: last, with the image's creds; filters last */
-		ret = restore_posix_timers(ctx);
+		ret = restore_posix_timers(ctx, t);
 		if (!ret)
-			ret = restore_seccomp(ctx);
+			ret = restore_seccomp(ctx, t);
 	}
 out:
 	kcr_drop_creds(ctx);
@@ -417,19 +420,26 @@ int kcr_restart_child(void *arg)
 {
 	struct kcr_restart *r = arg;
 	struct ckpt_ctx *ctx = r->ctx;
+	struct task_struct *t = current;
 	int ret = 0;
 
-	ctx->tsk = current;
-	ctx->restore_task = current;
+	/*
+	 * A copy of the coordinator's descriptors, which are none of the
+	 * image's business: the task would keep pipes and sockets of the
+	 * restarter open for as long as its records take to arrive.
+	 */
+	kcr_close_all_fds();
+	ctx->tsk = t;
+	ctx->restore_task = t;
 	if (!(ctx->uflags & RESTART_NO_PIDS) &&
-	    task_pid_vnr(current) != r->pids.vpid)
+	    task_pid_vnr(t) != r->pids.vpid)
 		ret = ckpt_err(ctx, -EBUSY, "got pid %d instead of %d",
-			       task_pid_vnr(current), r->pids.vpid);
+			       task_pid_vnr(t), r->pids.vpid);
 	if (!ret)
-		ret = kcr_restore_task(ctx, r);
+		ret = kcr_restore_task(ctx, r, t);
 	/* After the last record: timers and mask would interrupt reads. */
 	if (!ret)
-		ret = restore_signal_finish(ctx);
+		ret = restore_signal_finish(ctx, t);
 	ctx->restore_task = NULL;
 	ctx->tsk = NULL;
 	r->err = ret;
@@ -732,10 +742,11 @@ static long kcr_restart_coordinator(struct ckpt_ctx *ctx,
 static long kcr_restart_self(struct ckpt_ctx *ctx, struct kcr_restart *r,
 			     pid_t pid)
 {
+	struct task_struct *t = current;
 	sigset_t saved;
 	int ret;
 
-	ctx->tsk = current;
+	ctx->tsk = t;
 	if (pid && pid != r->pids.vpid)
 		return ckpt_err(ctx, -ESRCH, "no task with pid %d in the image",
 				pid);
@@ -748,12 +759,12 @@ static long kcr_restart_self(struct ckpt_ctx *ctx, struct kcr_restart *r,
 
 	/* No signal of the caller's interrupts the reading (see above). */
 	kcr_block_signals(&saved);
-	ctx->restore_task = current;
-	ret = kcr_restore_task(ctx, r);
+	ctx->restore_task = t;
+	ret = kcr_restore_task(ctx, r, t);
 	if (!ret)
 		ret = kcr_read_tail(ctx);
 	if (!ret)
-		ret = restore_signal_finish(ctx);
+		ret = restore_signal_finish(ctx, t);
 	ctx->restore_task = NULL;
 	if (!ret) {
 		/* The work owns a reference. */

@@ -212,12 +212,16 @@ static int kcr_seccomp_install(struct ckpt_ctx *ctx,
 	return ret;
 }
 
-int restore_seccomp(struct ckpt_ctx *ctx)
+int restore_seccomp(struct ckpt_ctx *ctx, struct task_struct *t)
 {
 	struct kcr_seccomp_image img = { };
 	u32 skip;
 	long err;
 	int ret;
+
+	ret = kcr_restore_target(ctx, t);
+	if (ret)
+		return ret;
 
 	ret = kcr_seccomp_read_image(ctx, &img);
 	if (!ret)

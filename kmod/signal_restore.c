@@ -107,12 +107,16 @@ static int kcr_check_sigaction(struct ckpt_ctx *ctx, int sig,
  * sighand_struct (restart.c: a new task without CLONE_SIGHAND, or a
  * TASKSELF caller that shares it with nobody).
  */
-int restore_obj_sighand(struct ckpt_ctx *ctx, int objref)
+int restore_obj_sighand(struct ckpt_ctx *ctx, struct task_struct *t, int objref)
 {
 	struct ckpt_hdr_sighand *h;
 	struct ckpt_sigaction *sa;
 	size_t payload;
 	int i, ret = 0;
+
+	ret = kcr_restore_target(ctx, t);
+	if (ret)
+		return ret;
 
 	BUILD_BUG_ON(_NSIG != CKPT_NSIG);
 	BUILD_BUG_ON(_NSIG_WORDS != 1);
@@ -356,10 +360,14 @@ static int kcr_restore_itimer(struct ckpt_ctx *ctx, int which,
  * SIGNAL and its SIGPENDING: limits, interval timers, the shared queue,
  * applied to current's own signal_struct.
  */
-int restore_obj_signal(struct ckpt_ctx *ctx, int objref)
+int restore_obj_signal(struct ckpt_ctx *ctx, struct task_struct *t, int objref)
 {
 	struct ckpt_hdr_signal *h;
 	int ret;
+
+	ret = kcr_restore_target(ctx, t);
+	if (ret)
+		return ret;
 
 	h = ckpt_read_obj_type(ctx, sizeof(*h), CKPT_HDR_SIGNAL);
 	if (IS_ERR(h))
@@ -451,10 +459,14 @@ static int kcr_restore_sigaltstack(struct ckpt_ctx *ctx,
 	return 0;
 }
 
-int restore_signal_task(struct ckpt_ctx *ctx)
+int restore_signal_task(struct ckpt_ctx *ctx, struct task_struct *t)
 {
 	struct ckpt_hdr_signal_task *h;
 	int ret;
+
+	ret = kcr_restore_target(ctx, t);
+	if (ret)
+		return ret;
 
 	h = ckpt_read_obj_type(ctx, sizeof(*h), CKPT_HDR_SIGNAL_TASK);
 	if (IS_ERR(h))
@@ -635,12 +647,16 @@ static int kcr_restore_poll(struct ckpt_ctx *ctx,
  * user mode with -ERESTART_RESTARTBLOCK (restored registers of an
  * interrupted sleep).
  */
-int restore_restart_block(struct ckpt_ctx *ctx)
+int restore_restart_block(struct ckpt_ctx *ctx, struct task_struct *t)
 {
 	struct ckpt_hdr_restart_block *h;
 	struct restart_block rb = { };
 	kcr_restart_fn_t fn;
 	int ret;
+
+	ret = kcr_restore_target(ctx, t);
+	if (ret)
+		return ret;
 
 	h = ckpt_read_obj_type(ctx, sizeof(*h), CKPT_HDR_RESTART_BLOCK);
 	if (IS_ERR(h))
@@ -748,10 +764,14 @@ static int kcr_restore_rseq(struct ckpt_ctx *ctx, struct ckpt_hdr_thread *h)
  * decides; what is left here is whether the mask saved by sigsuspend()
  * & co goes back then, and the rseq registration.
  */
-int restore_thread(struct ckpt_ctx *ctx)
+int restore_thread(struct ckpt_ctx *ctx, struct task_struct *t)
 {
 	struct ckpt_hdr_thread *h;
 	int ret = 0;
+
+	ret = kcr_restore_target(ctx, t);
+	if (ret)
+		return ret;
 
 	h = ckpt_read_obj_type(ctx, sizeof(*h), CKPT_HDR_THREAD);
 	if (IS_ERR(h))
@@ -777,9 +797,13 @@ out:
 	return ret;
 }
 
-int restore_signal_finish(struct ckpt_ctx *ctx)
+int restore_signal_finish(struct ckpt_ctx *ctx, struct task_struct *t)
 {
 	int ret = 0;
+
+	ret = kcr_restore_target(ctx, t);
+	if (ret)
+		return ret;
 
 #ifdef CONFIG_POSIX_TIMERS
 	if (ctx->restore_itimers_set) {

@@ -186,7 +186,7 @@ static int kcr_timer_arm(struct ckpt_ctx *ctx,
 	return 0;
 }
 
-int restore_posix_timers(struct ckpt_ctx *ctx)
+int restore_posix_timers(struct ckpt_ctx *ctx, struct task_struct *t)
 {
 	struct ckpt_hdr_posix_timer *recs = NULL;
 	struct ckpt_hdr_posix_timers *h;
@@ -195,6 +195,10 @@ int restore_posix_timers(struct ckpt_ctx *ctx)
 	s32 prev = -1;
 	u32 i;
 	int ret;
+
+	ret = kcr_restore_target(ctx, t);
+	if (ret)
+		return ret;
 
 	h = ckpt_read_obj_type(ctx, sizeof(*h), CKPT_HDR_POSIX_TIMERS);
 	if (IS_ERR(h))

@@ -161,3 +161,30 @@ func TestRestartKillTaskAwaitingTail(t *testing.T) {
 		t.Fatal("kcr restart still runs a minute after its task was killed")
 	}
 }
+
+// The task a coordinator creates does not hold the coordinator's
+// descriptors while it waits for its records: they are the restarter's
+// (here the stdin pipe and /dev/checkpoint), and a stalled stream would
+// keep them open in a task the restarter never asked for.
+func TestRestartTaskStartsWithoutDescriptors(t *testing.T) {
+	withModule(t)
+	rt := selfCheckpoint(t, "rt_task")
+	img, err := os.ReadFile(rt.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Stall where the task is about to read its file table.
+	table := recordOf(t, img, uapi.CKPT_HDR_FILE_TABLE)
+	_, _, out := stalledRestart(t, img, table.Offset)
+	waitFor(t, "the task to wait for its file table", func() bool {
+		return procState(rt.OrigPid) != "" && inWchan(rt.OrigPid, "pipe_read")
+	}, out)
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", rt.OrigPid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range fds {
+		target, _ := os.Readlink(filepath.Join(fmt.Sprintf("/proc/%d/fd", rt.OrigPid), fd.Name()))
+		t.Errorf("the task holds fd %s (%s) before its file table is restored", fd.Name(), target)
+	}
+}
