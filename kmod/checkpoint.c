@@ -11,8 +11,9 @@
  * the image itself cannot be written, neither can that record) and the
  * ioctl returns the errno; messages go to logfd.
  *
- * For now the tree is the root task alone: a root with other threads or
- * with children is refused with -EOPNOTSUPP rather than written as an
+ * The tree is the root and its descendants (tree.c), every one frozen;
+ * a self-checkpoint covers the caller alone. Multi-threaded processes
+ * and zombies are refused with -EOPNOTSUPP rather than written as an
  * image that a restart would bring back incomplete.
  */
 #include <linux/capability.h>
@@ -63,28 +64,29 @@ static bool kcr_task_frozen(struct task_struct *t)
  * An external target must stay the task that the access check allowed,
  * and hold still, until its image is complete; the image streams to the
  * image fd for as long as its reader takes, and nothing stops another
- * process from thawing the target meanwhile. So for the whole checkpoint
- *  - its signal->exec_update_lock is held for read (as mm_access() and
- *    /proc's readers of another task's memory do), taken before the
- *    ptrace check: the target cannot exec (a setuid program, say) between
- *    the check and the end of its image, and an exec under way finishes
- *    before the check;
- *  - its context switch counts (nvcsw + nivcsw) are taken once it is
- *    found frozen and compared at the end: a task that was thawed and
- *    frozen again must have scheduled, whatever it did in between
- *    (setuid(), writing its memory, ...), so the image would mix states
- *    and is refused with -EBUSY. A frozen task also schedules when a
- *    signal wakes it (the cgroup v2 freezer traps it in get_signal(),
- *    and it goes back into the trap without running user code): such a
- *    checkpoint fails too, and a retry succeeds. Too strict in that case
- *    is the safe side. The "frozen" check at the end alone would miss a
- *    thaw and refreeze in between.
+ * process from thawing the tasks meanwhile. So
+ *  - each process's signal->exec_update_lock is held for read (as
+ *    mm_access() and /proc's readers of another task's memory do) from
+ *    before its ptrace check to the end of its records: it cannot exec
+ *    (a setuid program, say) between the check and its image, and an
+ *    exec under way finishes before the check. One process at a time:
+ *    two locks of one class held together are a lockdep report (and a
+ *    rwsem has no nesting to tell it otherwise);
+ *  - the context switch counts (nvcsw + nivcsw) of every task are taken
+ *    once it is found frozen, and compared after its records and again
+ *    at the end: a task that was thawed and frozen again must have
+ *    scheduled, whatever it did in between (setuid(), writing memory
+ *    shared with a task already written, ...), so the image would mix
+ *    states and is refused with -EBUSY. A frozen task also schedules
+ *    when a signal wakes it (the cgroup v2 freezer traps it in
+ *    get_signal(), and it goes back into the trap without running user
+ *    code): such a checkpoint fails too, and a retry succeeds. Too
+ *    strict in that case is the safe side. The "frozen" check at the
+ *    end alone would miss a thaw and refreeze in between.
  * A self-checkpoint needs neither: current is in this ioctl.
  */
 struct kcr_hold {
 	struct task_struct *t;	/* its exec_update_lock is held, or NULL */
-	unsigned long nvcsw;
-	unsigned long nivcsw;
 };
 
 static void kcr_hold_release(struct kcr_hold *hold)
@@ -94,19 +96,22 @@ static void kcr_hold_release(struct kcr_hold *hold)
 	hold->t = NULL;
 }
 
-/* Whether the held task scheduled since its counts were taken. */
-static int kcr_hold_check(struct ckpt_ctx *ctx, struct kcr_hold *hold)
+/* Whether task i of the tree scheduled since its counts were taken. */
+static int kcr_still_check(struct ckpt_ctx *ctx, int i)
 {
-	struct task_struct *t = hold->t;
+	struct task_struct *t = ctx->tasks[i];
+	struct kcr_still *s = &ctx->still[i];
 
-	if (!t)
+	if (t == current)
 		return 0;
-	if (READ_ONCE(t->nvcsw) != hold->nvcsw ||
-	    READ_ONCE(t->nivcsw) != hold->nivcsw)
+	if (READ_ONCE(t->nvcsw) != s->nvcsw ||
+	    READ_ONCE(t->nivcsw) != s->nivcsw)
 		return ckpt_err(ctx, -EBUSY,
-				"task ran during checkpoint (thawed and frozen again, or woken by a signal): the image is not consistent; retry");
+				"task %d ran during checkpoint (thawed and frozen again, or woken by a signal): the image is not consistent; retry",
+				task_pid_vnr(t));
 	if (!kcr_task_frozen(t))
-		return ckpt_err(ctx, -EBUSY, "task thawed during checkpoint");
+		return ckpt_err(ctx, -EBUSY, "task %d thawed during checkpoint",
+				task_pid_vnr(t));
 	return 0;
 }
 
@@ -130,17 +135,55 @@ static int kcr_wait_off_cpu(struct task_struct *t)
 }
 
 /*
- * Find the root task and check that the caller may checkpoint it. Until
- * the access check has passed, ctx->tsk stays NULL so that messages do
- * not show the comm of a task the caller may not look at. An external
- * target is held (struct kcr_hold) from before the check on.
+ * Take hold of task i of the tree (see struct kcr_hold): lock its
+ * process against exec, check that the caller may checkpoint it, that
+ * it is frozen, and take its counts. Until the access check has passed,
+ * ctx->tsk stays NULL so that messages do not show the comm of a task
+ * the caller may not look at.
  */
-static int kcr_get_root(struct ckpt_ctx *ctx, pid_t pid,
-			struct kcr_hold *hold)
+static int kcr_take_hold(struct ckpt_ctx *ctx, int i, struct kcr_hold *hold)
+{
+	struct task_struct *t = ctx->tasks[i];
+	pid_t pid = task_pid_vnr(t);
+	int ret;
+
+	ctx->tsk = NULL;
+	if (t == current)
+		goto held;
+	if (t->flags & PF_KTHREAD)
+		return ckpt_err(ctx, -EPERM, "pid %d is a kernel thread", pid);
+	/* The task's reference (ctx->tasks[i]) keeps t->signal. */
+	if (down_read_killable(&t->signal->exec_update_lock))
+		return -EINTR;
+	hold->t = t;
+	if (!kcr_ptrace_may_access(t, PTRACE_MODE_ATTACH_REALCREDS))
+		return ckpt_err(ctx, -EPERM, "no ptrace access to pid %d",
+				pid);
+held:
+	ctx->tsk = t;
+	if (t->exit_state || (t->flags & PF_EXITING))
+		return ckpt_err(ctx, -ESRCH, "task is exiting");
+	if (t == current)
+		return 0;
+	if (!kcr_task_frozen(t))
+		return ckpt_err(ctx, -EBUSY, "task not frozen");
+	ret = kcr_wait_off_cpu(t);
+	if (ret)
+		return ret;
+	/* From here on it must not run (see struct kcr_hold). */
+	ctx->still[i].nvcsw = READ_ONCE(t->nvcsw);
+	ctx->still[i].nivcsw = READ_ONCE(t->nivcsw);
+	return 0;
+}
+
+/*
+ * Find the root task. The access check on it and on every other task
+ * is kcr_take_hold()'s, made as each is checkpointed.
+ */
+static int kcr_get_root(struct ckpt_ctx *ctx, pid_t pid)
 {
 	struct task_struct *t;
 	struct pid *p;
-	int ret;
 
 	if (pid < 0)
 		return ckpt_err(ctx, -EINVAL, "pid %d", pid);
@@ -155,70 +198,15 @@ static int kcr_get_root(struct ckpt_ctx *ctx, pid_t pid,
 			return ckpt_err(ctx, -ESRCH, "no task with pid %d", pid);
 	}
 	ctx->root_task = t;
-
-	if (t != current) {
-		if (t->flags & PF_KTHREAD)
-			return ckpt_err(ctx, -EPERM,
-					"pid %d is a kernel thread", pid);
-		/* t's reference (ctx->root_task) keeps t->signal. */
-		if (down_read_killable(&t->signal->exec_update_lock))
-			return -EINTR;
-		hold->t = t;
-		if (!kcr_ptrace_may_access(t, PTRACE_MODE_ATTACH_REALCREDS))
-			return ckpt_err(ctx, -EPERM,
-					"no ptrace access to pid %d", pid);
-	}
-	ctx->tsk = t;
-
-	if (t->exit_state || (t->flags & PF_EXITING))
-		return ckpt_err(ctx, -ESRCH, "task is exiting");
-	if (t != current && !kcr_task_frozen(t))
-		return ckpt_err(ctx, -EBUSY, "task not frozen");
-	if (t != current) {
-		ret = kcr_wait_off_cpu(t);
-		if (ret)
-			return ret;
-	}
-	/* From here on it must not run (see struct kcr_hold). */
-	hold->nvcsw = READ_ONCE(t->nvcsw);
-	hold->nivcsw = READ_ONCE(t->nivcsw);
 	if (!(ctx->uflags & CHECKPOINT_SUBTREE) &&
 	    !is_child_reaper(task_pid(t)))
 		return ckpt_err(ctx, -EINVAL,
 				"not the init of a pid namespace (container checkpoint); use CHECKPOINT_SUBTREE");
-	if (get_nr_threads(t) > 1)
-		return ckpt_err(ctx, -EOPNOTSUPP,
-				"task has %d threads: multi-threaded processes are not supported yet",
-				get_nr_threads(t));
-	/*
-	 * The task is frozen or current and cannot fork; a child could only
-	 * appear by reparenting (an orphan of a subreaper), which at worst
-	 * makes this check too strict.
-	 */
-	rcu_read_lock();
-	if (!list_empty(&t->children)) {
-		rcu_read_unlock();
-		return ckpt_err(ctx, -EOPNOTSUPP,
-				"task has children: process trees are not supported yet");
-	}
-	rcu_read_unlock();
 
 	/* Ids in the image are as the root task's user namespace sees them. */
 	rcu_read_lock();
 	ctx->user_ns = get_user_ns(__task_cred(t)->user_ns);
 	rcu_read_unlock();
-	return 0;
-}
-
-/* The tasks to checkpoint, in TREE order: for now the root alone. */
-static int kcr_collect_tasks(struct ckpt_ctx *ctx)
-{
-	ctx->tasks = kcalloc(1, sizeof(*ctx->tasks), GFP_KERNEL);
-	if (!ctx->tasks)
-		return -ENOMEM;
-	get_task_struct(ctx->root_task);
-	ctx->tasks[0] = ctx->root_task;
-	ctx->nr_tasks = 1;
 	return 0;
 }
 
@@ -526,11 +514,57 @@ int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t)
 	return ret;
 }
 
-static int kcr_do_checkpoint(struct ckpt_ctx *ctx, struct kcr_hold *hold)
+/*
+ * Task i under hold: its records, then its counts. The records of a
+ * process are read only while its exec_update_lock is held and after its
+ * access check, made again (it may have exec'd since the first pass had
+ * it frozen: then it ran, and its counts say so as well).
+ */
+static int kcr_checkpoint_held(struct ckpt_ctx *ctx, int i)
+{
+	struct kcr_hold hold = { };
+	struct kcr_still first = ctx->still[i];
+	int ret;
+
+	ret = kcr_take_hold(ctx, i, &hold);
+	if (!ret && memcmp(&first, &ctx->still[i], sizeof(first))) {
+		ctx->still[i] = first;
+		ret = kcr_still_check(ctx, i);
+	}
+	if (!ret)
+		ret = checkpoint_task(ctx, ctx->tasks[i]);
+	if (!ret)
+		ret = kcr_still_check(ctx, i);
+	kcr_hold_release(&hold);
+	return ret;
+}
+
+/*
+ * Before the first record: the caller may checkpoint every task, and
+ * each is frozen (its counts are taken here); the tree record names
+ * them all.
+ */
+static int kcr_check_access(struct ckpt_ctx *ctx)
+{
+	int i, ret = 0;
+
+	for (i = 0; !ret && i < ctx->nr_tasks; i++) {
+		struct kcr_hold hold = { };
+
+		ret = kcr_take_hold(ctx, i, &hold);
+		kcr_hold_release(&hold);
+	}
+	ctx->tsk = ctx->root_task;
+	return ret;
+}
+
+static int kcr_do_checkpoint(struct ckpt_ctx *ctx)
 {
 	int i, ret;
 
-	ret = kcr_write_header(ctx);
+	ret = kcr_check_access(ctx);
+	if (!ret)
+		ret = kcr_write_header(ctx);
 	if (!ret)
 		ret = kcr_write_header_arch(ctx);
 	if (!ret)
@@ -538,10 +572,13 @@ static int kcr_do_checkpoint(struct ckpt_ctx *ctx, struct kcr_hold *hold)
 	if (!ret)
 		ret = kcr_write_tree(ctx);
 	for (i = 0; !ret && i < ctx->nr_tasks; i++)
-		ret = checkpoint_task(ctx, ctx->tasks[i]);
-	/* Before the tail: a refused image ends with the ERROR record. */
-	if (!ret)
-		ret = kcr_hold_check(ctx, hold);
+		ret = kcr_checkpoint_held(ctx, i);
+	/*
+	 * Before the tail (a refused image ends with the ERROR record): no
+	 * task ran while the others were written.
+	 */
+	for (i = 0; !ret && i < ctx->nr_tasks; i++)
+		ret = kcr_still_check(ctx, i);
 	if (!ret)
 		ret = kcr_write_tail(ctx);
 	return ret;
@@ -550,7 +587,6 @@ static int kcr_do_checkpoint(struct ckpt_ctx *ctx, struct kcr_hold *hold)
 long kcr_ioctl_checkpoint(struct file *dev, void __user *uarg)
 {
 	struct ckpt_ioc_checkpoint args;
-	struct kcr_hold hold = { };
 	struct ckpt_ctx *ctx;
 	long ret;
 
@@ -571,12 +607,11 @@ long kcr_ioctl_checkpoint(struct file *dev, void __user *uarg)
 		ckpt_ctx_free(ctx);
 		return ret;
 	}
-	ret = kcr_get_root(ctx, args.pid, &hold);
+	ret = kcr_get_root(ctx, args.pid);
 	if (!ret)
 		ret = kcr_collect_tasks(ctx);
 	if (!ret)
-		ret = kcr_do_checkpoint(ctx, &hold);
-	kcr_hold_release(&hold);
+		ret = kcr_do_checkpoint(ctx);
 	if (ret)
 		kcr_write_error(ctx, ret);
 	else

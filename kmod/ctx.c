@@ -711,8 +711,9 @@ void ckpt_ctx_free(struct ckpt_ctx *ctx)
 		for (i = 0; i < ctx->nr_tasks; i++)
 			if (ctx->tasks[i])
 				put_task_struct(ctx->tasks[i]);
-		kfree(ctx->tasks);
+		kvfree(ctx->tasks);
 	}
+	kvfree(ctx->still);
 	if (ctx->root_task)
 		put_task_struct(ctx->root_task);
 	if (ctx->user_ns)

@@ -53,6 +53,15 @@ struct nsproxy;
  */
 #define KCR_MAX_OBJ_DEPTH	8
 
+/*
+ * Checkpoint: a task's context switch counts from when it was found
+ * frozen; if they move, it ran (checkpoint.c).
+ */
+struct kcr_still {
+	unsigned long nvcsw;
+	unsigned long nivcsw;
+};
+
 struct ckpt_ctx {
 	int kind;			/* CKPT_CTX_* */
 	u64 uflags;			/* CHECKPOINT_* or RESTART_* of the caller */
@@ -65,6 +74,7 @@ struct ckpt_ctx {
 
 	struct task_struct *root_task;	/* checkpoint: root of the tree */
 	struct task_struct **tasks;	/* checkpoint: tasks, TREE order */
+	struct kcr_still *still;	/* checkpoint: per task, checkpoint.c */
 	int nr_tasks;
 	struct task_struct *tsk;	/* the task being worked on, or NULL */
 	/*
@@ -488,6 +498,9 @@ int restore_seccomp(struct ckpt_ctx *ctx, struct task_struct *t);
 extern int kcr_unpriv_allowed;		/* kernel.ckpt_unpriv_allowed */
 int kcr_sysctl_init(void);
 void kcr_sysctl_exit(void);
+
+/* tree.c: ctx->tasks and ctx->still for the tree of ctx->root_task */
+int kcr_collect_tasks(struct ckpt_ctx *ctx);
 
 /* checkpoint.c */
 long kcr_ioctl_checkpoint(struct file *dev, void __user *uarg);

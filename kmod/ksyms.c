@@ -79,6 +79,8 @@ kcr_syscall_fn_t kcr_sys_timer_create;
 kcr_syscall_fn_t kcr_sys_timer_settime;
 kcr_syscall_fn_t kcr_sys_timer_delete;
 kcr_syscall_fn_t kcr_sys_landlock_create_ruleset;
+kcr_syscall_fn_t kcr_sys_setsid;
+kcr_syscall_fn_t kcr_sys_setpgid;
 void (*kcr_common_timer_get)(struct k_itimer *timr,
 			     struct itimerspec64 *cur_setting);
 int (*kcr_landlock_hook_ptrace_traceme)(struct task_struct *parent);
@@ -168,6 +170,10 @@ static const struct kcr_ksym kcr_ksyms[] = {
 #ifdef CONFIG_SYSVIPC
 	KCR_KSYM(exit_sem),
 #endif
+
+	/* restart.c: sessions and process groups of a tree */
+	KCR_KSYM_SYS(setsid),
+	KCR_KSYM_SYS(setpgid),
 };
 
 /* Resolved if present; see "Optional symbols" in ksyms.h. */

@@ -116,6 +116,8 @@ extern kcr_syscall_fn_t kcr_sys_timer_create;
 extern kcr_syscall_fn_t kcr_sys_timer_settime;
 extern kcr_syscall_fn_t kcr_sys_timer_delete;
 extern kcr_syscall_fn_t kcr_sys_landlock_create_ruleset;
+extern kcr_syscall_fn_t kcr_sys_setsid;
+extern kcr_syscall_fn_t kcr_sys_setpgid;
 /* timers.c: timer_gettime() of a timer on a clock that is not CPU time */
 struct k_itimer;
 extern void (*kcr_common_timer_get)(struct k_itimer *timr,

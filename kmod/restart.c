@@ -50,51 +50,46 @@
 
 #include "kcr.h"
 #include "ksyms.h"
+#include "restart.h"
 
-/*
- * Hand-over between the caller (the coordinator) and the task it
- * restores. Either may be killed while the other still runs: a
- * coordinator killed while the task reads a stalled image, a task killed
- * while the coordinator reads the tail. So each holds a reference, the
- * last one frees the context, and neither waits for the other without
- * being killable.
- *
- * r also holds the /dev/checkpoint file that the ioctl came through,
- * and with it the module, from the start: a RESTART_TASKSELF caller may
- * close its own descriptor of it in the restore of its file table, and
- * a restored task runs module code (a task_work on its way to user mode)
- * after the coordinator is gone. The last reference's fput() leaves
- * __fput(), which drops the module, to a task_work of the kernel's that
- * runs after ours has returned.
- */
-struct kcr_restart {
-	refcount_t users;
-	struct ckpt_ctx *ctx;
-	struct file *dev;
-	struct ckpt_pids pids;		/* the task's entry of TREE */
-	/* Task: its records are read (err says how that went). */
-	struct completion restored;
-	/* Caller: the tail is checked (go says whether it was right). */
-	struct completion verdict;
-	/* Task: registers loaded on the way out, or it is dying. */
-	struct completion loaded;
-	int err;
-	bool go;
-	void *cpu;			/* kcr_arch_restore_cpu() state */
-	struct callback_head work;
-};
-
-static void kcr_restart_put(struct kcr_restart *r)
+void kcr_restart_put(struct kcr_restart *r)
 {
 	struct file *dev = r->dev;
+	unsigned int i;
 
 	if (!refcount_dec_and_test(&r->users))
 		return;
-	kvfree(r->cpu);
+	for (i = 0; i < r->nr_tasks; i++)
+		kvfree(r->tasks[i].cpu);
+	kvfree(r->tasks);
 	ckpt_ctx_free(r->ctx);
 	kfree(r);
 	/* Last: the module's code may be done with. */
 	fput(dev);
+}
+
+void kcr_restart_abort(struct kcr_restart *r)
+{
+	spin_lock_irq(&r->wq.lock);
+	if (r->verdict == KCR_VERDICT_PENDING)
+		r->verdict = KCR_VERDICT_ABORT;
+	wake_up_all_locked(&r->wq);
+	spin_unlock_irq(&r->wq.lock);
+}
+
+/* Report on rt (done or loaded) to whoever waits on r->wq. */
+static void kcr_rtask_report(struct kcr_rtask *rt, bool *what, int err)
+{
+	struct kcr_restart *r = rt->r;
+
+	spin_lock_irq(&r->wq.lock);
+	if (!*what) {
+		if (!rt->err)
+			rt->err = err;
+		*what = true;
+	}
+	wake_up_all_locked(&r->wq);
+	spin_unlock_irq(&r->wq.lock);
 }
 
 /* Object definitions, by CKPT_OBJ_* type. */
@@ -188,7 +183,8 @@ static bool kcr_exit_signal_ok(int sig)
 	       sig == SIGUSR2 || (sig >= SIGRTMIN && sig <= _NSIG);
 }
 
-static int kcr_check_task(struct ckpt_ctx *ctx, struct ckpt_hdr_task *h)
+static int kcr_check_task(struct ckpt_ctx *ctx, struct kcr_rtask *rt,
+			  struct ckpt_hdr_task *h)
 {
 	/* Garbage first (EINVAL), then what is valid but not supported. */
 	if (h->flags & ~(u32)(CKPT_TASK_NO_NEW_PRIVS |
@@ -206,7 +202,8 @@ static int kcr_check_task(struct ckpt_ctx *ctx, struct ckpt_hdr_task *h)
 	if (h->exit_signal < 0 || !valid_signal(h->exit_signal))
 		return ckpt_err(ctx, -EINVAL, "task record: exit signal %d",
 				h->exit_signal);
-	if (!(ctx->uflags & RESTART_TASKSELF) &&
+	/* The root's parent is the restarter; the others', restored. */
+	if (!(ctx->uflags & RESTART_TASKSELF) && rt->parent < 0 &&
 	    !kcr_exit_signal_ok(h->exit_signal))
 		return ckpt_err(ctx, -EPERM,
 				"task record: exit signal %d would be sent to the restarter (only SIGCHLD, none, SIGUSR1, SIGUSR2 and real-time signals are)",
@@ -315,9 +312,9 @@ static void kcr_drop_creds(struct ckpt_ctx *ctx)
 
 /*
  * Read and apply the records of one task into t, which is current; on
- * success r->cpu holds the registers to load.
+ * success rt->cpu holds the registers to load.
  */
-static int kcr_restore_task(struct ckpt_ctx *ctx, struct kcr_restart *r,
+static int kcr_restore_task(struct ckpt_ctx *ctx, struct kcr_rtask *rt,
 			    struct task_struct *t)
 {
 	struct ckpt_hdr_task *h;
@@ -327,7 +324,7 @@ static int kcr_restore_task(struct ckpt_ctx *ctx, struct kcr_restart *r,
 	h = ckpt_read_obj_type(ctx, sizeof(*h), CKPT_HDR_TASK);
 	if (IS_ERR(h))
 		return PTR_ERR(h);
-	ret = kcr_check_task(ctx, h);
+	ret = kcr_check_task(ctx, rt, h);
 	if (!ret)
 		ret = restore_creds(ctx, t);
 	if (!ret)
@@ -338,7 +335,10 @@ static int kcr_restore_task(struct ckpt_ctx *ctx, struct kcr_restart *r,
 	/* From here on current changes. */
 	ctx->restore_changed = true;
 	restore_task_ns_commit(ctx, t);	/* ns: what restore_task_ns() prepared */
-	ret = kcr_restore_task_objs(ctx);
+	/* In the task's namespaces, before it is anything else of its own. */
+	ret = kcr_create_children(ctx, rt);
+	if (!ret)
+		ret = kcr_restore_task_objs(ctx);
 	if (!ret)
 		ret = restore_signal_task(ctx, t);
 	if (!ret)
@@ -352,7 +352,7 @@ static int kcr_restore_task(struct ckpt_ctx *ctx, struct kcr_restart *r,
 		ret = PTR_ERR(cpu);
 		goto out;
 	}
-	r->cpu = cpu;
+	rt->cpu = cpu;
 	ret = kcr_apply_task(ctx, h);
 	if (!ret) {
 		kcr_commit_creds(ctx);
@@ -381,18 +381,18 @@ out:
  */
 static void kcr_restart_load(struct callback_head *work)
 {
-	struct kcr_restart *r = container_of(work, struct kcr_restart, work);
+	struct kcr_rtask *rt = container_of(work, struct kcr_rtask, work);
+	struct kcr_restart *r = rt->r;
 	int ret = -EINTR;
 
 	/* At exit (killed meanwhile) task works run too: load nothing. */
 	if (!(current->flags & PF_EXITING) && !fatal_signal_pending(current))
-		ret = kcr_arch_load_cpu(r->cpu);
-	kvfree(r->cpu);
-	r->cpu = NULL;
-	r->err = ret;
+		ret = kcr_arch_load_cpu(rt->cpu);
+	kvfree(rt->cpu);
+	rt->cpu = NULL;
 	if (ret)
 		force_sig(SIGKILL);
-	complete(&r->loaded);
+	kcr_rtask_report(rt, &rt->loaded, ret);
 	kcr_restart_put(r);
 }
 
@@ -403,65 +403,86 @@ static void kcr_restart_load(struct callback_head *work)
  * system call (-ERESTART* in the restored registers) when there is none.
  * The work owns the task's reference on r.
  */
-static int kcr_restart_arm(struct kcr_restart *r)
+static int kcr_restart_arm(struct kcr_rtask *rt)
 {
 	int ret;
 
-	init_task_work(&r->work, kcr_restart_load);
-	ret = task_work_add(current, &r->work, TWA_SIGNAL);
+	init_task_work(&rt->work, kcr_restart_load);
+	ret = task_work_add(current, &rt->work, TWA_SIGNAL);
 	if (ret)
 		return ret;
 	set_tsk_thread_flag(current, TIF_SIGPENDING);
 	return 0;
 }
 
-/* The new task: restore, wait for the tail's verdict, go. */
+/* Its turn, or the end of the restart. */
+static int kcr_wait_turn(struct kcr_rtask *rt)
+{
+	struct kcr_restart *r = rt->r;
+
+	if (wait_event_killable(r->wq, READ_ONCE(r->turn) == rt->idx ||
+				       READ_ONCE(r->verdict) != KCR_VERDICT_PENDING))
+		return -EINTR;
+	return READ_ONCE(r->verdict) == KCR_VERDICT_PENDING ? 0 : -EINTR;
+}
+
+/* A task of the tree: restore, wait for the tail's verdict, go. */
 int kcr_restart_child(void *arg)
 {
-	struct kcr_restart *r = arg;
+	struct kcr_rtask *rt = arg;
+	struct kcr_restart *r = rt->r;
 	struct ckpt_ctx *ctx = r->ctx;
 	struct task_struct *t = current;
-	int ret = 0;
+	int ret;
 
 	/*
-	 * A copy of the coordinator's descriptors, which are none of the
+	 * A copy of its creator's descriptors, which are none of the
 	 * image's business: the task would keep pipes and sockets of the
 	 * restarter open for as long as its records take to arrive.
 	 */
 	kcr_close_all_fds();
+	ret = kcr_wait_turn(rt);
+	if (ret)
+		goto die;
 	ctx->tsk = t;
 	ctx->restore_task = t;
 	if (!(ctx->uflags & RESTART_NO_PIDS) &&
-	    task_pid_vnr(t) != r->pids.vpid)
+	    task_pid_vnr(t) != rt->pids.vpid)
 		ret = ckpt_err(ctx, -EBUSY, "got pid %d instead of %d",
-			       task_pid_vnr(t), r->pids.vpid);
+			       task_pid_vnr(t), rt->pids.vpid);
 	if (!ret)
-		ret = kcr_restore_task(ctx, r, t);
+		ret = kcr_restore_pgrp(ctx, rt);
+	if (!ret)
+		ret = kcr_restore_task(ctx, rt, t);
 	/* After the last record: timers and mask would interrupt reads. */
 	if (!ret)
 		ret = restore_signal_finish(ctx, t);
 	ctx->restore_task = NULL;
 	ctx->tsk = NULL;
-	r->err = ret;
-	complete(&r->restored);
+	kcr_rtask_report(rt, &rt->done, ret);
 	if (ret)
 		goto die;
 
 	/* Killable: the coordinator may wait long for a stalled tail. */
-	if (wait_for_completion_killable(&r->verdict) || !r->go)
+	if (wait_event_killable(r->wq, READ_ONCE(r->verdict) !=
+				       KCR_VERDICT_PENDING) ||
+	    READ_ONCE(r->verdict) != KCR_VERDICT_GO)
 		goto die;
-	ret = kcr_restart_arm(r);
+	ret = kcr_restart_arm(rt);
 	if (!ret)
 		return 0;
 die:
 	/*
-	 * Nothing of it may run in user mode. A coordinator that let it go
-	 * waits for the load: tell it there is none.
+	 * Nothing of it may run in user mode. Whoever waits for it learns
+	 * that it is gone; the restart ends for the others too, and the
+	 * children it made are reaped before it goes (they end as well),
+	 * so that no task of a failed restart outlives it.
 	 */
+	kcr_rtask_report(rt, &rt->done, ret ?: -EINTR);
+	kcr_restart_abort(r);
+	kcr_reap_children(rt);
 	force_sig(SIGKILL);
-	if (!r->err)
-		r->err = ret ? ret : -EINTR;
-	complete(&r->loaded);
+	kcr_rtask_report(rt, &rt->loaded, ret ?: -EINTR);
 	kcr_restart_put(r);
 	return 0;
 }
@@ -547,41 +568,6 @@ static int kcr_read_container(struct ckpt_ctx *ctx)
 	return ret;
 }
 
-/* TREE: for now one task, at depth 0, parented outside the image. */
-static int kcr_read_tree(struct ckpt_ctx *ctx, struct ckpt_pids *pids)
-{
-	struct ckpt_hdr_tree *h;
-	size_t payload;
-	int ret = 0;
-
-	/* Room for one more task than allowed, to say what is wrong. */
-	h = ckpt_read_obj_payload(ctx, sizeof(*h), CKPT_HDR_TREE,
-				  2 * sizeof(*pids), &payload);
-	if (IS_ERR(h))
-		return PTR_ERR(h);
-	if (!h->nr_tasks || h->nr_vpids ||
-	    payload != (size_t)min(h->nr_tasks, 2U) * sizeof(*pids))
-		ret = ckpt_err(ctx, -EINVAL,
-			       "tree: %u tasks, %u nested pids, %zu bytes of pids",
-			       h->nr_tasks, h->nr_vpids, payload);
-	else if (h->nr_tasks != 1)
-		ret = ckpt_err(ctx, -EOPNOTSUPP,
-			       "tree of %u tasks: only single processes are restarted yet",
-			       h->nr_tasks);
-	if (ret)
-		goto out;
-	memcpy(pids, h + 1, sizeof(*pids));
-	if (pids->vpid <= 0 || pids->vtgid != pids->vpid || pids->vppid ||
-	    pids->depth)
-		ret = ckpt_err(ctx, -EINVAL,
-			       "tree: pid %d tgid %d ppid %d depth %u",
-			       pids->vpid, pids->vtgid, pids->vppid,
-			       pids->depth);
-out:
-	ckpt_hdr_put(ctx, h);
-	return ret;
-}
-
 static int kcr_read_tail(struct ckpt_ctx *ctx)
 {
 	struct ckpt_hdr_tail *h;
@@ -596,7 +582,7 @@ static int kcr_read_tail(struct ckpt_ctx *ctx)
 	return ret;
 }
 
-static int kcr_read_prologue(struct ckpt_ctx *ctx, struct ckpt_pids *pids)
+static int kcr_read_prologue(struct ckpt_ctx *ctx, struct kcr_restart *r)
 {
 	int ret;
 
@@ -606,7 +592,7 @@ static int kcr_read_prologue(struct ckpt_ctx *ctx, struct ckpt_pids *pids)
 	if (!ret)
 		ret = kcr_read_container(ctx);
 	if (!ret)
-		ret = kcr_read_tree(ctx, pids);
+		ret = kcr_read_tree(ctx, r);
 	return ret;
 }
 
@@ -629,7 +615,7 @@ static void kcr_block_signals(sigset_t *saved)
  * Reap a task that was killed because its restart failed, whatever its
  * exit signal (__WALL: the image may have set one other than SIGCHLD).
  */
-static void kcr_reap(pid_t pid)
+void kcr_reap(pid_t pid)
 {
 	sigset_t saved;
 
@@ -644,48 +630,27 @@ static void kcr_reap(pid_t pid)
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 }
 
-/* Kill the task pid (the coordinator's child) that is being restored. */
-static void kcr_kill_task(pid_t pid)
-{
-	struct pid *p = find_get_pid(pid);
-
-	kill_pid(p, SIGKILL, 1);
-	put_pid(p);
-}
-
 /*
- * The coordinator waits for its task, killably. Killed, it kills the
- * task and leaves without waiting for it: the task holds its own
- * reference on r and ends on its own.
+ * Create the task of rt as a child of current, with the image's pid
+ * (set_tid: the kernel's own checkpoint_restore_ns_capable() check
+ * applies) unless RESTART_NO_PIDS. The child holds a reference on r.
  */
-static int kcr_wait_task(struct completion *c, pid_t pid)
+pid_t kcr_create_task(struct ckpt_ctx *ctx, struct kcr_rtask *rt)
 {
-	if (!wait_for_completion_killable(c))
-		return 0;
-	kcr_kill_task(pid);
-	return -EINTR;
-}
-
-/* Coordinator: create the task, let it restore itself, check the tail. */
-static long kcr_restart_coordinator(struct ckpt_ctx *ctx,
-				    struct kcr_restart *r)
-{
-	pid_t set_tid = r->pids.vpid;
+	pid_t set_tid = rt->pids.vpid;
 	struct kernel_clone_args args = {
 		.exit_signal = SIGCHLD,
 		.fn = KCR_RESTART_CHILD_FN,
-		.fn_arg = r,
+		.fn_arg = rt,
 	};
 	sigset_t saved;
 	pid_t pid;
-	int ret;
 
 	if (!(ctx->uflags & RESTART_NO_PIDS)) {
 		args.set_tid = &set_tid;
 		args.set_tid_size = 1;
 	}
-	/* The task's reference. */
-	refcount_inc(&r->users);
+	refcount_inc(&rt->r->users);
 	/*
 	 * fork() fails with -ERESTARTNOINTR whenever a signal is pending and
 	 * lets the system call start over; this ioctl cannot, having read
@@ -695,37 +660,113 @@ static long kcr_restart_coordinator(struct ckpt_ctx *ctx,
 	kcr_block_signals(&saved);
 	pid = kcr_kernel_clone(&args);
 	sigprocmask(SIG_SETMASK, &saved, NULL);
-	if (pid < 0) {
-		refcount_dec(&r->users);
-		if (pid == -EEXIST)
-			return ckpt_err(ctx, -EBUSY,
-					"pid %d is in use (restart with RESTART_NO_PIDS for a fresh pid)",
-					set_tid);
-		if (pid == -EPERM && args.set_tid)
-			return ckpt_err(ctx, -EPERM,
-					"choosing pid %d needs CAP_CHECKPOINT_RESTORE (or RESTART_NO_PIDS)",
-					set_tid);
-		return ckpt_err(ctx, pid, "cannot create the task");
-	}
+	if (pid >= 0)
+		return pid;
+	refcount_dec(&rt->r->users);
+	if (pid == -EEXIST)
+		return ckpt_err(ctx, -EBUSY,
+				"pid %d is in use (restart with RESTART_NO_PIDS for fresh pids)",
+				set_tid);
+	if (pid == -EPERM && args.set_tid)
+		return ckpt_err(ctx, -EPERM,
+				"choosing pid %d needs CAP_CHECKPOINT_RESTORE (or RESTART_NO_PIDS)",
+				set_tid);
+	return ckpt_err(ctx, pid, "cannot create the task of pid %d",
+			set_tid);
+}
 
-	/* The task reads its records now; ctx is the task's meanwhile. */
-	ret = kcr_wait_task(&r->restored, pid);
-	if (ret)
+/*
+ * Kill every task made for the restart: the coordinator was killed, or
+ * registers failed to load. A task may be anywhere, in a stalled read of
+ * the image as well.
+ */
+static void kcr_kill_tree(struct kcr_restart *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->nr_tasks; i++) {
+		struct pid *p;
+
+		if (READ_ONCE(r->tasks[i].pid) <= 0)
+			continue;
+		p = find_get_pid(READ_ONCE(r->tasks[i].pid));
+		kill_pid(p, SIGKILL, 1);
+		put_pid(p);
+	}
+}
+
+/* Whether task i has reported, or the restart ended. */
+static bool kcr_reported(struct kcr_restart *r, bool *what)
+{
+	return READ_ONCE(*what) ||
+	       READ_ONCE(r->verdict) == KCR_VERDICT_ABORT;
+}
+
+/*
+ * The coordinator waits for a task, killably. Killed, it ends the
+ * restart and leaves without waiting for anyone: every task holds its
+ * own reference on r and ends on its own.
+ */
+static int kcr_wait_report(struct kcr_restart *r, struct kcr_rtask *rt,
+			   bool *what)
+{
+	if (wait_event_killable(r->wq, kcr_reported(r, what))) {
+		kcr_restart_abort(r);
+		kcr_kill_tree(r);
+		return -EINTR;
+	}
+	if (!READ_ONCE(*what))
+		return -EINTR;	/* a task ended the restart; its turn says why */
+	return READ_ONCE(rt->err);
+}
+
+/*
+ * Coordinator: create the root, give each task its turn to restore
+ * itself (the root creates its children in its turn, and so on), check
+ * the tail, let them all go.
+ */
+static long kcr_restart_coordinator(struct ckpt_ctx *ctx,
+				    struct kcr_restart *r)
+{
+	struct kcr_rtask *root = &r->tasks[0];
+	unsigned int i;
+	int ret = 0;
+	pid_t pid;
+
+	pid = kcr_create_task(ctx, root);
+	if (pid < 0)
+		return pid;
+	root->pid = pid;
+
+	/* The tasks read their records now; ctx is theirs meanwhile. */
+	for (i = 0; !ret && i < r->nr_tasks; i++) {
+		struct kcr_rtask *rt = &r->tasks[i];
+
+		WRITE_ONCE(r->turn, i);
+		wake_up_all(&r->wq);
+		ret = kcr_wait_report(r, rt, &rt->done);
+	}
+	if (ret == -EINTR && fatal_signal_pending(current))
 		return ret;
-	ret = r->err;
+	WRITE_ONCE(r->turn, -1);
 	if (!ret)
 		ret = kcr_read_tail(ctx);
-	r->go = !ret;
-	complete(&r->verdict);
-	if (!ret) {
-		ret = kcr_wait_task(&r->loaded, pid);
-		if (ret)
-			return ret;
-		ret = r->err;
-		if (ret)
-			ckpt_err(ctx, ret, "loading the registers failed");
-	}
+	spin_lock_irq(&r->wq.lock);
+	if (r->verdict == KCR_VERDICT_PENDING)
+		r->verdict = ret ? KCR_VERDICT_ABORT : KCR_VERDICT_GO;
+	else if (!ret)
+		ret = -EINTR;
+	wake_up_all_locked(&r->wq);
+	spin_unlock_irq(&r->wq.lock);
+	for (i = 0; !ret && i < r->nr_tasks; i++)
+		ret = kcr_wait_report(r, &r->tasks[i], &r->tasks[i].loaded);
+	if (ret == -EINTR && fatal_signal_pending(current))
+		return ret;
 	if (ret) {
+		if (READ_ONCE(r->verdict) == KCR_VERDICT_GO) {
+			ckpt_err(ctx, ret, "loading the registers failed");
+			kcr_kill_tree(r);
+		}
 		kcr_reap(pid);
 		return ret;
 	}
@@ -742,12 +783,17 @@ static long kcr_restart_coordinator(struct ckpt_ctx *ctx,
 static long kcr_restart_self(struct ckpt_ctx *ctx, struct kcr_restart *r,
 			     pid_t pid)
 {
+	struct kcr_rtask *rt = &r->tasks[0];
 	struct task_struct *t = current;
 	sigset_t saved;
 	int ret;
 
 	ctx->tsk = t;
-	if (pid && pid != r->pids.vpid)
+	if (r->nr_tasks > 1)
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"RESTART_TASKSELF: the image holds a tree of %u tasks; restart it in coordinator mode",
+				r->nr_tasks);
+	if (pid && pid != rt->pids.vpid)
 		return ckpt_err(ctx, -ESRCH, "no task with pid %d in the image",
 				pid);
 	if (get_nr_threads(current) > 1 ||
@@ -760,7 +806,7 @@ static long kcr_restart_self(struct ckpt_ctx *ctx, struct kcr_restart *r,
 	/* No signal of the caller's interrupts the reading (see above). */
 	kcr_block_signals(&saved);
 	ctx->restore_task = t;
-	ret = kcr_restore_task(ctx, r, t);
+	ret = kcr_restore_task(ctx, rt, t);
 	if (!ret)
 		ret = kcr_read_tail(ctx);
 	if (!ret)
@@ -769,13 +815,13 @@ static long kcr_restart_self(struct ckpt_ctx *ctx, struct kcr_restart *r,
 	if (!ret) {
 		/* The work owns a reference. */
 		refcount_inc(&r->users);
-		ret = kcr_restart_arm(r);
+		ret = kcr_restart_arm(rt);
 		if (!ret)
 			return 0;
 		refcount_dec(&r->users);
 	}
-	kvfree(r->cpu);
-	r->cpu = NULL;
+	kvfree(rt->cpu);
+	rt->cpu = NULL;
 	if (ctx->restore_changed) {
 		ckpt_err(ctx, ret, "restart failed half way: killing the task");
 		force_sig(SIGKILL);
@@ -813,16 +859,15 @@ long kcr_ioctl_restart(struct file *dev, void __user *uarg)
 	refcount_set(&r->users, 1);
 	r->ctx = ctx;
 	r->dev = get_file(dev);
-	init_completion(&r->restored);
-	init_completion(&r->verdict);
-	init_completion(&r->loaded);
+	init_waitqueue_head(&r->wq);
+	r->turn = -1;
 
 	if (args.flags & (RESTART_FROZEN | RESTART_GHOST)) {
 		ret = ckpt_err(ctx, -EOPNOTSUPP,
-			       "RESTART_FROZEN and RESTART_GHOST come with process trees");
+			       "RESTART_FROZEN and RESTART_GHOST are not supported yet");
 		goto out;
 	}
-	ret = kcr_read_prologue(ctx, &r->pids);
+	ret = kcr_read_prologue(ctx, r);
 	if (ret)
 		goto out;
 	if (args.flags & RESTART_TASKSELF)

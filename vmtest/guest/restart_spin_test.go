@@ -4,7 +4,6 @@ package guest
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -14,10 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	kcr "github.com/kcr-dev/kcr/lib"
-	"github.com/kcr-dev/kcr/lib/freezer"
 	"github.com/kcr-dev/kcr/lib/image"
 	"github.com/kcr-dev/kcr/uapi"
 )
@@ -89,34 +85,11 @@ func requireSpinDone(t *testing.T, rt *roundTrip, pid int) {
 // cgroup of its own, checkpoints it to path, kills and reaps it.
 func checkpointChild(t *testing.T, d *kcr.Device, pid int, path string) {
 	t.Helper()
-	if err := freezer.Mount(); err != nil {
-		t.Fatal(err)
-	}
-	cg, err := freezer.New(fmt.Sprintf("kcr-spin-%d-%d", pid, time.Now().UnixNano()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cg.Remove() }()
+	cg := newCgroup(t, "spin")
 	if err := cg.Add(pid); err != nil {
 		t.Fatalf("moving restarted pid %d into a cgroup: %v", pid, err)
 	}
-	if err := cg.Freeze(); err != nil {
-		t.Fatal(err)
-	}
-	img, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logw, logs := logPipe(t)
-	_, err = d.Checkpoint(pid, img, kcr.CheckpointOptions{Subtree: true, Log: logw})
-	img.Close()
-	log := logs()
-	_ = unix.Kill(pid, unix.SIGKILL)
-	_ = cg.Thaw()
-	_, _ = unix.Wait4(pid, nil, 0, nil)
-	if err != nil {
-		t.Fatalf("checkpoint of the restarted pid %d: %v\n%s", pid, err, log)
-	}
+	checkpointTree(t, d, cg, pid, path)
 }
 
 // A process stopped in the middle of integer, floating-point or vector

@@ -188,11 +188,14 @@ static inline void rt_on_usr1(int sig)
  * Wait to be checkpointed by the test: IMAGE.ready tells it we are set
  * up; then sleep until SIGUSR1, which only the restarted process gets.
  */
-static inline void rt_external(void)
+/*
+ * Catch SIGUSR1 in rt_usr1, blocked until a sigsuspend() with the mask
+ * left in old; stdio goes to /dev/null.
+ */
+static inline void rt_catch_usr1(sigset_t *old)
 {
 	struct sigaction sa;
-	sigset_t block, old;
-	int fd;
+	sigset_t block;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = rt_on_usr1;
@@ -200,9 +203,17 @@ static inline void rt_external(void)
 		rt_die("sigaction SIGUSR1");
 	sigemptyset(&block);
 	sigaddset(&block, SIGUSR1);
-	if (sigprocmask(SIG_BLOCK, &block, &old) < 0)
+	if (sigprocmask(SIG_BLOCK, &block, old) < 0)
 		rt_die("sigprocmask");
 	rt_stdio_null();
+}
+
+static inline void rt_external(void)
+{
+	sigset_t old;
+	int fd;
+
+	rt_catch_usr1(&old);
 	fd = open(rt_path(".ready"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0)
 		rt_die("ready file");

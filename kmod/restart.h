@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kcr: the state of one restart shared by the coordinator and the tasks
+ * it restores (restart.c, restart_tree.c).
+ */
+#ifndef _KCR_RESTART_H
+#define _KCR_RESTART_H
+
+#include <linux/refcount.h>
+#include <linux/sched.h>
+#include <linux/task_work.h>
+#include <linux/wait.h>
+
+#include "kcr.h"
+
+struct kcr_restart;
+
+/* One task of the image's TREE, as it is restored. */
+struct kcr_rtask {
+	struct kcr_restart *r;
+	int idx;			/* in r->tasks, TREE order */
+	struct ckpt_pids pids;		/* its entry of TREE */
+	int parent;			/* index of its parent; -1: the root */
+	/*
+	 * Its process group: KCR_PGRP_INHERIT (its creator's), _OWN (it
+	 * leads one) or the index of an earlier task of the tree whose
+	 * group it joins.
+	 */
+	int pgrp;
+	bool session_leader;		/* setsid() */
+	pid_t pid;			/* as created, in the restarter's ns */
+	/* Set under r->wq's lock, read by the waiters of r->wq. */
+	bool done;			/* its records are read (err: how) */
+	bool loaded;			/* registers loaded, or it is dying */
+	int err;
+	void *cpu;			/* kcr_arch_restore_cpu() state */
+	struct callback_head work;
+};
+
+#define KCR_PGRP_INHERIT	(-1)
+#define KCR_PGRP_OWN		(-2)
+
+/*
+ * Hand-over between the caller (the coordinator) and the tasks it
+ * restores. Any of them may be killed while the others still run: a
+ * coordinator killed while a task reads a stalled image, a task killed
+ * while the coordinator reads the tail. So each holds a reference, the
+ * last one frees the context, and no one waits for another without
+ * being killable.
+ *
+ * r also holds the /dev/checkpoint file that the ioctl came through,
+ * and with it the module, from the start: a RESTART_TASKSELF caller may
+ * close its own descriptor of it in the restore of its file table, and
+ * a restored task runs module code (a task_work on its way to user mode)
+ * after the coordinator is gone. The last reference's fput() leaves
+ * __fput(), which drops the module, to a task_work of the kernel's that
+ * runs after ours has returned.
+ *
+ * The tasks read their records one after the other, in TREE order: the
+ * coordinator gives the turn (turn), each task reports on r->wq when its
+ * records are read, then all wait for the verdict on the tail.
+ */
+struct kcr_restart {
+	refcount_t users;
+	struct ckpt_ctx *ctx;
+	struct file *dev;
+	unsigned int nr_tasks;
+	struct kcr_rtask *tasks;
+	wait_queue_head_t wq;
+	int turn;			/* task reading its records, or -1 */
+	int verdict;			/* KCR_VERDICT_* */
+};
+
+#define KCR_VERDICT_PENDING	0
+#define KCR_VERDICT_GO		1
+#define KCR_VERDICT_ABORT	(-1)
+
+void kcr_restart_put(struct kcr_restart *r);
+/* Fail the restart: every task still restoring ends (restart.c). */
+void kcr_restart_abort(struct kcr_restart *r);
+
+/*
+ * restart_tree.c: read and check TREE into r->tasks; create the
+ * children of task rt (from rt, during its turn); give rt the session
+ * and process group of the image (from rt, at the start of its turn);
+ * reap the children rt created, which are ending (from a failing rt).
+ */
+int kcr_read_tree(struct ckpt_ctx *ctx, struct kcr_restart *r);
+int kcr_create_children(struct ckpt_ctx *ctx, struct kcr_rtask *rt);
+int kcr_restore_pgrp(struct ckpt_ctx *ctx, struct kcr_rtask *rt);
+void kcr_reap_children(struct kcr_rtask *rt);
+/* restart.c: create the task of rt, a child of current */
+pid_t kcr_create_task(struct ckpt_ctx *ctx, struct kcr_rtask *rt);
+/* restart.c: reap pid, current's child, whatever its exit signal */
+void kcr_reap(pid_t pid);
+
+#endif /* _KCR_RESTART_H */

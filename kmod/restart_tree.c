@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kcr: the shape of a restarted tree. The coordinator creates the root;
+ * every task creates its own children during its turn, once its
+ * namespaces are restored and before its credentials, memory or seccomp
+ * filters are (the children would inherit those; they restore their
+ * own), so each child is a real child of its parent, created by it with
+ * the kernel's fork path and the image's pid.
+ *
+ * Sessions and process groups are made with the system calls a process
+ * uses for them, at the start of the task's turn: setsid() for a session
+ * leader, setpgid() for a group of its own or to join the group of a task
+ * restored before it. A task inherits the rest from its parent, as it
+ * did when it was forked. What that cannot make (a session other than
+ * its parent's that it does not lead: a reparented orphan, or one whose
+ * leader has exited; a group with no member restored before it) is
+ * refused with -EOPNOTSUPP.
+ */
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+
+#include "kcr.h"
+#include "ksyms.h"
+#include "restart.h"
+#include "usercall.h"
+
+/* Index of the task with vpid pid among the first n, or -1. */
+static int kcr_tree_find(struct xarray *by_pid, pid_t pid)
+{
+	void *v = pid > 0 ? xa_load(by_pid, pid) : NULL;
+
+	return v ? xa_to_value(v) : -1;
+}
+
+/* The parent, session and group of task i, from the entries before it. */
+static int kcr_tree_shape(struct ckpt_ctx *ctx, struct kcr_restart *r,
+			  struct xarray *by_pid, unsigned int i)
+{
+	struct kcr_rtask *rt = &r->tasks[i];
+	const struct ckpt_pids *p = &rt->pids;
+	struct kcr_rtask *parent = NULL;
+	unsigned int j;
+	int leader;
+
+	rt->parent = -1;
+	if (i) {
+		rt->parent = kcr_tree_find(by_pid, p->vppid);
+		if (rt->parent < 0)
+			return ckpt_err(ctx, -EINVAL,
+					"tree: the parent %d of pid %d is not before it in the tree",
+					p->vppid, p->vpid);
+		parent = &r->tasks[rt->parent];
+	}
+
+	/* A session leader leads its own group, and never leaves either. */
+	rt->session_leader = p->vsid == p->vpid;
+	if (rt->session_leader && p->vpgid != p->vpid)
+		return ckpt_err(ctx, -EINVAL,
+				"tree: pid %d leads session %d but is in group %d",
+				p->vpid, p->vsid, p->vpgid);
+	if (!rt->session_leader && parent && p->vsid != parent->pids.vsid)
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"tree: pid %d is in session %d, neither its own nor its parent's (reparented orphans and sessions whose leader exited are not restored yet)",
+				p->vpid, p->vsid);
+	/* A task with the pid of a session in the tree is its leader. */
+	leader = kcr_tree_find(by_pid, p->vsid);
+	if (p->vsid != p->vpid && leader >= 0 &&
+	    r->tasks[leader].pids.vsid != p->vsid)
+		return ckpt_err(ctx, -EINVAL,
+				"tree: pid %d is in session %d, whose leader is in session %d",
+				p->vpid, p->vsid, r->tasks[leader].pids.vsid);
+
+	if (p->vpgid == p->vpid) {
+		rt->pgrp = KCR_PGRP_OWN;
+		return 0;
+	}
+	rt->pgrp = KCR_PGRP_INHERIT;
+	/* The root keeps the restarter's group unless it led one. */
+	if (!parent || p->vpgid == parent->pids.vpgid)
+		return 0;
+	/* Join a group that a task restored before it is in by then. */
+	for (j = 0; j < i; j++) {
+		if (r->tasks[j].pids.vpgid != p->vpgid)
+			continue;
+		if (r->tasks[j].pids.vsid != p->vsid)
+			return ckpt_err(ctx, -EINVAL,
+					"tree: group %d spans sessions %d and %d",
+					p->vpgid, p->vsid,
+					r->tasks[j].pids.vsid);
+		rt->pgrp = j;
+		return 0;
+	}
+	return ckpt_err(ctx, -EOPNOTSUPP,
+			"tree: pid %d is in group %d, which no task before it in the tree is in (orphaned groups are not restored yet)",
+			p->vpid, p->vpgid);
+}
+
+static int kcr_tree_check(struct ckpt_ctx *ctx, struct kcr_restart *r)
+{
+	struct xarray by_pid;
+	unsigned int i;
+	int ret = 0;
+
+	xa_init(&by_pid);
+	for (i = 0; !ret && i < r->nr_tasks; i++) {
+		struct kcr_rtask *rt = &r->tasks[i];
+		const struct ckpt_pids *p = &rt->pids;
+
+		rt->r = r;
+		rt->idx = i;
+		if (p->vpid <= 0 || p->vsid < 0 || p->vpgid < 0 ||
+		    p->vppid < 0 || (!i && p->vppid) || p->depth)
+			ret = ckpt_err(ctx, -EINVAL,
+				       "tree: task %u: pid %d ppid %d sid %d pgid %d depth %u",
+				       i, p->vpid, p->vppid, p->vsid, p->vpgid,
+				       p->depth);
+		else if (p->vtgid != p->vpid)
+			ret = ckpt_err(ctx, -EOPNOTSUPP,
+				       "tree: pid %d is a thread of %d: multi-threaded processes are not restored yet",
+				       p->vpid, p->vtgid);
+		else if (kcr_tree_find(&by_pid, p->vpid) >= 0)
+			ret = ckpt_err(ctx, -EINVAL,
+				       "tree: two tasks with pid %d", p->vpid);
+		if (!ret)
+			ret = kcr_tree_shape(ctx, r, &by_pid, i);
+		if (!ret)
+			ret = xa_err(xa_store(&by_pid, p->vpid, xa_mk_value(i),
+					      GFP_KERNEL_ACCOUNT));
+	}
+	xa_destroy(&by_pid);
+	return ret;
+}
+
+int kcr_read_tree(struct ckpt_ctx *ctx, struct kcr_restart *r)
+{
+	unsigned int max = min_t(unsigned int, kcr_max_objects,
+				 PID_MAX_LIMIT);
+	struct ckpt_hdr_tree *h;
+	size_t payload;
+	unsigned int i;
+	int ret = 0;
+
+	/* Room for one more task than allowed, to say what is wrong. */
+	h = ckpt_read_obj_payload(ctx, sizeof(*h), CKPT_HDR_TREE,
+				  ((size_t)max + 1) * sizeof(struct ckpt_pids),
+				  &payload);
+	if (IS_ERR(h))
+		return PTR_ERR(h);
+	if (!h->nr_tasks || h->nr_tasks > max + 1 ||
+	    payload != (size_t)h->nr_tasks * sizeof(struct ckpt_pids))
+		ret = ckpt_err(ctx, -EINVAL,
+			       "tree: %u tasks, %u nested pids, %zu bytes of pids",
+			       h->nr_tasks, h->nr_vpids, payload);
+	else if (h->nr_tasks > max)
+		ret = ckpt_err(ctx, -E2BIG,
+			       "tree of more than %u tasks (module parameter max_objects)",
+			       max);
+	else if (h->nr_vpids)
+		ret = ckpt_err(ctx, -EOPNOTSUPP,
+			       "tree: %u pids in nested pid namespaces: not restored yet",
+			       h->nr_vpids);
+	if (ret)
+		goto out;
+	r->tasks = kvcalloc(h->nr_tasks, sizeof(*r->tasks),
+			    GFP_KERNEL_ACCOUNT);
+	if (!r->tasks) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	r->nr_tasks = h->nr_tasks;
+	for (i = 0; i < r->nr_tasks; i++)
+		memcpy(&r->tasks[i].pids, (struct ckpt_pids *)(h + 1) + i,
+		       sizeof(struct ckpt_pids));
+	ret = kcr_tree_check(ctx, r);
+out:
+	ckpt_hdr_put(ctx, h);
+	return ret;
+}
+
+int kcr_create_children(struct ckpt_ctx *ctx, struct kcr_rtask *rt)
+{
+	struct kcr_restart *r = rt->r;
+	unsigned int j;
+	pid_t pid;
+
+	for (j = rt->idx + 1; j < r->nr_tasks; j++) {
+		if (r->tasks[j].parent != rt->idx)
+			continue;
+		pid = kcr_create_task(ctx, &r->tasks[j]);
+		if (pid < 0)
+			return pid;
+		WRITE_ONCE(r->tasks[j].pid, pid);
+	}
+	return 0;
+}
+
+/* The process group of the restored task idx, in current's namespace. */
+static pid_t kcr_pgid_of(struct kcr_restart *r, int idx)
+{
+	struct task_struct *t;
+	pid_t pgid = 0;
+
+	rcu_read_lock();
+	t = pid_task(find_vpid(r->tasks[idx].pid), PIDTYPE_PID);
+	if (t)
+		pgid = pid_vnr(task_pgrp(t));
+	rcu_read_unlock();
+	return pgid;
+}
+
+int kcr_restore_pgrp(struct ckpt_ctx *ctx, struct kcr_rtask *rt)
+{
+	long ret = 0;
+	pid_t pgid;
+
+	if (rt->session_leader) {
+		ret = kcr_syscall(kcr_sys_setsid, 0, 0, 0, 0);
+		if (ret < 0)
+			return ckpt_err(ctx, ret, "setsid()");
+		return 0;
+	}
+	if (rt->pgrp == KCR_PGRP_OWN) {
+		ret = kcr_syscall(kcr_sys_setpgid, 0, 0, 0, 0);
+		if (ret < 0)
+			return ckpt_err(ctx, ret, "setpgid(0, 0)");
+	} else if (rt->pgrp >= 0) {
+		pgid = kcr_pgid_of(rt->r, rt->pgrp);
+		ret = pgid ? kcr_syscall(kcr_sys_setpgid, 0, pgid, 0, 0) :
+			     -ESRCH;
+		if (ret < 0)
+			return ckpt_err(ctx, ret,
+					"joining process group %d (as %d)",
+					rt->pids.vpgid, pgid);
+	}
+	return 0;
+}
+
+void kcr_reap_children(struct kcr_rtask *rt)
+{
+	struct kcr_restart *r = rt->r;
+	unsigned int j;
+
+	for (j = rt->idx + 1; j < r->nr_tasks; j++)
+		if (r->tasks[j].parent == rt->idx && r->tasks[j].pid > 0)
+			kcr_reap(r->tasks[j].pid);
+}

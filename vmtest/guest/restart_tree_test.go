@@ -1,0 +1,326 @@
+//go:build kcrguest
+
+package guest
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	kcr "github.com/kcr-dev/kcr/lib"
+	"github.com/kcr-dev/kcr/lib/freezer"
+	"github.com/kcr-dev/kcr/uapi"
+	"github.com/kcr-dev/kcr/vmtest/guestproto"
+)
+
+// A tree of processes born in a cgroup of its own, so that freezing the
+// cgroup freezes all of it.
+type tree struct {
+	rt  *roundTrip
+	cmd *exec.Cmd
+	cg  *freezer.Cgroup
+}
+
+// subreaper makes this process the reaper of orphans until the test
+// ends: the killed originals of a tree must be reaped (their pids freed)
+// before the tree is restarted with the same pids.
+func subreaper(t *testing.T) {
+	t.Helper()
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0) })
+}
+
+// newCgroup is a fresh cgroup v2 directory, removed at the end.
+func newCgroup(t *testing.T, what string) *freezer.Cgroup {
+	t.Helper()
+	if err := freezer.Mount(); err != nil {
+		t.Fatal(err)
+	}
+	cg, err := freezer.New(fmt.Sprintf("kcr-%s-%d", what, time.Now().UnixNano()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = os.WriteFile(filepath.Join(cg.Path, "cgroup.kill"), []byte("1"), 0)
+		_ = cg.Thaw()
+		reapOrphans(t, cg, 10*time.Second)
+		_ = cg.Remove()
+	})
+	return cg
+}
+
+// startTree starts workload name (rt_tree) in a new cgroup and waits
+// until its whole tree is set up.
+func startTree(t *testing.T, name string, args ...string) *tree {
+	t.Helper()
+	subreaper(t)
+	cg := newCgroup(t, "tree")
+	dir, err := os.Open(cg.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dir.Close()
+	rt := &roundTrip{Image: workloadImage(t, name)}
+	cmd := exec.Command(filepath.Join(guestproto.BinDir, name), append([]string{rt.Image}, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(dir.Fd())}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	rt.OrigPid = cmd.Process.Pid
+	tr := &tree{rt: rt, cmd: cmd, cg: cg}
+	waitUntil(t, rt, &workload{cmd: cmd}, name+" did not get ready", func() bool {
+		_, err := os.Stat(rt.Image + ".ready")
+		return err == nil
+	})
+	return tr
+}
+
+// cgroupPids lists the processes of a cgroup.
+func cgroupPids(cg *freezer.Cgroup) []string {
+	b, _ := os.ReadFile(filepath.Join(cg.Path, "cgroup.procs"))
+	return strings.Fields(string(b))
+}
+
+// reapOrphans kills what is left in cg and reaps our dead children
+// until cg is empty.
+func reapOrphans(t *testing.T, cg *freezer.Cgroup, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		for {
+			var ws unix.WaitStatus
+			pid, err := unix.Wait4(-1, &ws, unix.WALL|unix.WNOHANG, nil)
+			if pid <= 0 || err != nil {
+				break
+			}
+		}
+		if len(cgroupPids(cg)) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("cgroup %s still holds %v", cg.Path, cgroupPids(cg))
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// checkpointTree freezes the tree's cgroup, checkpoints the root with
+// its descendants to path, then kills and reaps the whole tree.
+func checkpointTree(t *testing.T, d *kcr.Device, cg *freezer.Cgroup, root int, path string) {
+	t.Helper()
+	if err := cg.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	img, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logw, logs := logPipe(t)
+	_, err = d.Checkpoint(root, img, kcr.CheckpointOptions{Subtree: true, Log: logw})
+	img.Close()
+	log := logs()
+	if werr := os.WriteFile(filepath.Join(cg.Path, "cgroup.kill"), []byte("1"), 0); werr != nil {
+		t.Fatal(werr)
+	}
+	_ = cg.Thaw()
+	reapOrphans(t, cg, 30*time.Second)
+	if err != nil {
+		t.Fatalf("checkpoint of the tree of pid %d: %v\n%s", root, err, log)
+	}
+	// Dead is not enough: the pids are free once reaped.
+	var pids []int
+	for _, p := range treePids(t, path) {
+		pids = append(pids, int(p.Vpid))
+	}
+	killTree(t, pids)
+}
+
+// treePids is the pids of an image's TREE record, in TREE order.
+func treePids(t *testing.T, path string) []uapi.CkptPids {
+	t.Helper()
+	img, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := recordOf(t, img, uapi.CKPT_HDR_TREE)
+	body := bytes.NewReader(img[r.Offset : r.Offset+int64(r.Len)])
+	var h uapi.CkptHdrTree
+	if err := binary.Read(body, binary.NativeEndian, &h); err != nil {
+		t.Fatal(err)
+	}
+	pids := make([]uapi.CkptPids, h.NrTasks)
+	if err := binary.Read(body, binary.NativeEndian, pids); err != nil {
+		t.Fatal(err)
+	}
+	return pids
+}
+
+// moveTree moves every process of a restarted tree into cg.
+func moveTree(t *testing.T, cg *freezer.Cgroup, pids []uapi.CkptPids) {
+	t.Helper()
+	for _, p := range pids {
+		if err := cg.Add(int(p.Vpid)); err != nil {
+			t.Fatalf("moving restarted pid %d into %s: %v", p.Vpid, cg.Path, err)
+		}
+	}
+}
+
+// A tree of 53 processes, three levels below its root, with a session
+// and groups of its own, is checkpointed frozen and restarted with its
+// pids; each process checks its pid, parent, group, session and memory,
+// and the root's exit status sums them up.
+func TestRestartTree(t *testing.T) {
+	d := device(t)
+	tr := startTree(t, "rt_tree")
+	checkpointTree(t, d, tr.cg, tr.rt.OrigPid, tr.rt.Image)
+	_ = tr.cmd.Wait()
+	pids := treePids(t, tr.rt.Image)
+	if len(pids) != 53 {
+		t.Fatalf("image of %d tasks, want 53", len(pids))
+	}
+	if err := restartImage(t, d, tr.rt); err != nil {
+		t.Fatalf("restart: %v\n%s", err, tr.rt.Log)
+	}
+	if tr.rt.Pid != tr.rt.OrigPid {
+		t.Errorf("restarted root has pid %d, was %d", tr.rt.Pid, tr.rt.OrigPid)
+	}
+	tr.rt.wait(t, true)
+	tr.rt.RequirePass(t)
+}
+
+// The restarted tree is checkpointed and restarted again.
+func TestRestartTreeTwice(t *testing.T) {
+	d := device(t)
+	tr := startTree(t, "rt_tree", "3", "2", "2")
+	checkpointTree(t, d, tr.cg, tr.rt.OrigPid, tr.rt.Image)
+	_ = tr.cmd.Wait()
+	pids := treePids(t, tr.rt.Image)
+	if err := restartImage(t, d, tr.rt); err != nil {
+		t.Fatalf("first restart: %v\n%s", err, tr.rt.Log)
+	}
+	cg := newCgroup(t, "tree2")
+	moveTree(t, cg, pids)
+	checkpointTree(t, d, cg, tr.rt.Pid, tr.rt.Image)
+	if got := len(treePids(t, tr.rt.Image)); got != len(pids) {
+		t.Fatalf("second image of %d tasks, want %d", got, len(pids))
+	}
+	if err := restartImage(t, d, tr.rt); err != nil {
+		t.Fatalf("second restart: %v\n%s", err, tr.rt.Log)
+	}
+	tr.rt.wait(t, true)
+	tr.rt.RequirePass(t)
+}
+
+// Without the original pids the tree has the same shape, sessions and
+// groups (the workload checks pids against its own notes, so it is not
+// woken; the restarted tasks are counted and their relations checked).
+func TestRestartTreeNoPids(t *testing.T) {
+	d := device(t)
+	tr := startTree(t, "rt_tree", "2", "3")
+	// The originals stay, frozen: the restarted tree needs fresh pids.
+	if err := tr.cg.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	img, err := os.Create(tr.rt.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.Checkpoint(tr.rt.OrigPid, img, kcr.CheckpointOptions{Subtree: true})
+	img.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.rt.Opts.NoPids = true
+	if err := restartImage(t, d, tr.rt); err != nil {
+		t.Fatalf("restart: %v\n%s", err, tr.rt.Log)
+	}
+	root := tr.rt.Pid
+	kids := childrenOf(t, root)
+	all := append([]int{root}, kids...)
+	for _, k := range kids {
+		all = append(all, childrenOf(t, k)...)
+	}
+	defer killTree(t, all)
+	if len(kids) != 2 {
+		t.Fatalf("restarted root %d has children %v, want 2", root, kids)
+	}
+	if len(all) != 9 {
+		t.Errorf("restarted tree of %d processes, want 9", len(all))
+	}
+	// The root's first child leads a session of its own; the second
+	// leads a group in the root's session.
+	sid0, _ := unix.Getsid(kids[0])
+	if sid0 != kids[0] {
+		t.Errorf("first child %d: session %d, want its own", kids[0], sid0)
+	}
+	pg1, _ := unix.Getpgid(kids[1])
+	sid1, _ := unix.Getsid(kids[1])
+	rootSid, _ := unix.Getsid(root)
+	if pg1 != kids[1] || sid1 != rootSid {
+		t.Errorf("second child %d: group %d session %d, want group %d session %d",
+			kids[1], pg1, sid1, kids[1], rootSid)
+	}
+}
+
+// childrenOf lists the children of pid, in pid order.
+func childrenOf(t *testing.T, pid int) []int {
+	t.Helper()
+	stats, err := filepath.Glob("/proc/[0-9]*/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kids []int
+	for _, st := range stats {
+		b, err := os.ReadFile(st)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces.
+		rest := string(b[bytes.LastIndexByte(b, ')')+1:])
+		var state string
+		var self, ppid int
+		fmt.Sscan(string(b), &self)
+		if _, err := fmt.Sscan(rest, &state, &ppid); err == nil && ppid == pid {
+			kids = append(kids, self)
+		}
+	}
+	sort.Ints(kids)
+	return kids
+}
+
+// killTree kills pids and reaps them (as their parent or, for orphans,
+// as the subreaper) until none is left.
+func killTree(t *testing.T, pids []int) {
+	t.Helper()
+	for _, p := range pids {
+		// Never one of our own threads, should a pid be reused.
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p)); err == nil &&
+			bytes.Contains(b, []byte(fmt.Sprintf("\nTgid:\t%d\n", os.Getpid()))) {
+			t.Fatalf("pid %d is a thread of the test", p)
+		}
+		_ = unix.Kill(p, unix.SIGKILL)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for _, p := range pids {
+		for procState(p) != "" && time.Now().Before(deadline) {
+			_, _ = unix.Wait4(-1, nil, unix.WALL|unix.WNOHANG, nil)
+			time.Sleep(5 * time.Millisecond)
+		}
+		if procState(p) != "" {
+			t.Errorf("pid %d still there after SIGKILL", p)
+		}
+	}
+}
