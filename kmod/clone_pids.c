@@ -18,6 +18,7 @@
 #include <linux/pid_namespace.h>
 #include <linux/sched.h>
 #include <linux/sched/task.h>
+#include <linux/seccomp.h>
 #include <linux/signal.h>
 #include <linux/uaccess.h>
 
@@ -58,6 +59,15 @@ long kcr_ioctl_clone_with_pids(struct file *dev, void __user *uarg)
 	u32 i, n;
 	pid_t pid;
 
+#ifdef CONFIG_SECCOMP
+	/*
+	 * The mode goes from disabled to filter only; a filter that another
+	 * thread attaches meanwhile (TSYNC) is as if attached after this
+	 * call.
+	 */
+	if (READ_ONCE(current->seccomp.mode) != SECCOMP_MODE_DISABLED)
+		return -EPERM;
+#endif
 	if (copy_from_user(&args, uarg, sizeof(args)))
 		return -EFAULT;
 	if (args.__pad)

@@ -55,7 +55,8 @@ const spawnCloneflags = unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC
 // Choosing a pid needs CAP_CHECKPOINT_RESTORE (or CAP_SYS_ADMIN) in the
 // user namespace owning that level's pid namespace. Errors: EBUSY when
 // a pid is taken, EINVAL for more pids than levels, EPERM without the
-// capability, or the execve()'s error (the child is reaped then).
+// capability or under a seccomp filter, or the execve()'s error (the
+// child is reaped then).
 //
 // Why a spawn and not a fork: after a fork only the calling thread of a
 // Go program exists in the child, while its runtime believes in all of

@@ -83,6 +83,24 @@ func TestCloneWithPidsNested(t *testing.T) {
 	}
 }
 
+// A stack without a size and the reverse (EINVAL), unreadable memory
+// (EFAULT).
+func TestCloneWithPidsBadArgs(t *testing.T) {
+	withModule(t)
+	if out := runClonepids(t, nil, "badargs"); out != "ok\n" {
+		t.Fatalf("badargs: %q", out)
+	}
+}
+
+// A seccomp filter sees an ioctl, not a clone: a filtered caller is
+// refused, even by a filter that would allow the clone.
+func TestCloneWithPidsSeccomp(t *testing.T) {
+	withModule(t)
+	if out := runClonepids(t, nil, "seccomp"); out != "ok\n" {
+		t.Fatalf("seccomp: %q", out)
+	}
+}
+
 // A raw call: its result, "ok PID" or "err ERRNO", and whether a child
 // was left.
 func rawClone(t *testing.T, opts []string, args ...string) (string, bool) {

@@ -24,6 +24,14 @@
  *		getpid() == INNER2; also nr_pids 3 must fail with EINVAL,
  *		{x, 1} with EBUSY (pid 1 taken) and no child be left;
  *		prints "ok"
+ *	badargs
+ *		calls that must fail: a stack without a size and a size
+ *		without a stack (EINVAL), an unreadable pids array or
+ *		argument struct (EFAULT); no child may be left; prints "ok"
+ *	seccomp
+ *		under a seccomp filter that allows everything the call
+ *		must fail with EPERM (the filter never sees the clone);
+ *		prints "ok"
  *	pid
  *		prints "getpid() getppid()" (started by the Go wrapper)
  *
@@ -40,11 +48,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/checkpoint.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 static int dev;
 
@@ -390,6 +401,70 @@ static int do_nested(pid_t outer1, pid_t outer2, pid_t inner2)
 	return 0;
 }
 
+/* One call that must fail with want and leave no child. */
+static int expect_fail(const char *what, struct ckpt_ioc_clone_with_pids *a,
+		       int want)
+{
+	long ret = ioctl(dev, CKPT_IOC_CLONE_WITH_PIDS, a);
+
+	if (ret == 0)
+		_exit(0);
+	if (ret > 0)
+		reap(ret);
+	if (ret >= 0 || errno != want) {
+		fprintf(stderr, "clonepids: %s: returned %ld errno %d, want errno %d\n",
+			what, ret, ret < 0 ? errno : 0, want);
+		return 1;
+	}
+	if (!no_child()) {
+		fprintf(stderr, "clonepids: %s: a child was left\n", what);
+		return 1;
+	}
+	return 0;
+}
+
+static int do_badargs(void)
+{
+	struct ckpt_ioc_clone_with_pids a;
+	int bad = 0;
+
+	memset(&a, 0, sizeof(a));
+	a.exit_signal = SIGCHLD;
+	a.stack = (uintptr_t)child_stack;
+	bad |= expect_fail("a stack without a size", &a, EINVAL);
+	a.stack = 0;
+	a.stack_size = STACK_SIZE;
+	bad |= expect_fail("a size without a stack", &a, EINVAL);
+	a.stack_size = 0;
+	a.pids = 8;
+	a.nr_pids = 1;
+	bad |= expect_fail("an unreadable pids array", &a, EFAULT);
+	if (ioctl(dev, CKPT_IOC_CLONE_WITH_PIDS, (void *)8) != -1 ||
+	    errno != EFAULT || !no_child())
+		bad |= fail("an unreadable argument struct did not fail with EFAULT");
+	if (bad)
+		return 1;
+	printf("ok\n");
+	return 0;
+}
+
+static int do_seccomp(void)
+{
+	struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	struct sock_fprog prog = { .len = 1, .filter = &allow };
+	struct ckpt_ioc_clone_with_pids a;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+		return fail("seccomp: cannot install the filter");
+	memset(&a, 0, sizeof(a));
+	a.exit_signal = SIGCHLD;
+	if (expect_fail("under a seccomp filter", &a, EPERM))
+		return 1;
+	printf("ok\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -408,6 +483,10 @@ int main(int argc, char **argv)
 		return do_regs(atoi(argv[2]));
 	if (!strcmp(argv[1], "stack"))
 		return do_stack();
+	if (!strcmp(argv[1], "badargs"))
+		return do_badargs();
+	if (!strcmp(argv[1], "seccomp"))
+		return do_seccomp();
 	if (!strcmp(argv[1], "nested") && argc == 5)
 		return do_nested(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
 	return 2;
