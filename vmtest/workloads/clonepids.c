@@ -21,9 +21,11 @@
  *	nested OUTER1 OUTER2 INNER2
  *		unshare(CLONE_NEWPID), then an init with pids {OUTER1, 1}
  *		and a second child with {OUTER2, INNER2}, which must see
- *		getpid() == INNER2; also nr_pids 3 must fail with EINVAL,
- *		{x, 1} with EBUSY (pid 1 taken) and no child be left;
- *		prints "ok"
+ *		getpid() == INNER2, and a third with only its inner pid
+ *		INNER2 + 1 chosen; also nr_pids 3 must fail with EINVAL, so
+ *		must {OUTER1, INNER2} before the init exists, {OUTER2, 1}
+ *		with EBUSY once it does (pid 1 taken), and no child be
+ *		left; prints "ok"
  *	badargs
  *		calls that must fail: a stack without a size and a size
  *		without a stack (EINVAL), an unreadable pids array or
