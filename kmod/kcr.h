@@ -505,4 +505,7 @@ int kcr_collect_tasks(struct ckpt_ctx *ctx);
 /* checkpoint.c */
 long kcr_ioctl_checkpoint(struct file *dev, void __user *uarg);
 
+/* clone_pids.c: CKPT_IOC_CLONE_WITH_PIDS, returns like fork() */
+long kcr_ioctl_clone_with_pids(struct file *dev, void __user *uarg);
+
 #endif /* _KCR_KCR_H */

@@ -33,6 +33,8 @@ static long kcr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return kcr_ioctl_checkpoint(file, (void __user *)arg);
 	case CKPT_IOC_RESTART:
 		return kcr_ioctl_restart(file, (void __user *)arg);
+	case CKPT_IOC_CLONE_WITH_PIDS:
+		return kcr_ioctl_clone_with_pids(file, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

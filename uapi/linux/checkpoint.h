@@ -126,15 +126,27 @@ struct ckpt_ioc_restart {
 
 /*
  * CKPT_IOC_CLONE_WITH_PIDS: linux-cr's clone_with_pids/eclone, with the
- * clone3() field meanings. Fork-like: returns the child's pid (in the
- * caller's namespace) to the parent, 0 in the child.
+ * clone3() field meanings and checks (it is clone3() with set_tid).
+ * Fork-like: returns the child's pid (in the caller's namespace) to the
+ * parent, 0 in the child, which returns from this ioctl with the parent's
+ * registers otherwise (stack pointer stack + stack_size when stack is
+ * given, the TLS register tls with CLONE_SETTLS).
  *
  * pids points to nr_pids pid_t values, one per pid-namespace level, the
  * outermost first and the child's own (innermost) namespace last. With
  * fewer values than the child has levels they apply to the innermost
- * levels and the outer levels get any free pid. EBUSY: a pid is taken;
- * EINVAL: nr_pids exceeds the nesting depth; EPERM: no CAP_SYS_ADMIN in
- * the user namespace owning a target pid namespace.
+ * levels and the outer levels get any free pid; each value is >= 1 (0 is
+ * not "any": EINVAL). With CLONE_NEWPID the child is the init of a new
+ * level, so its innermost pid must be 1, as must be the innermost pid of
+ * any task of a namespace that has no init yet (EINVAL otherwise).
+ * EBUSY: a pid is taken; EINVAL: nr_pids exceeds the nesting depth (or
+ * 32), pids and nr_pids disagree, __pad is not zero, flags hold CSIGNAL
+ * bits (CLONE_NEWTIME excepted), CLONE_DETACHED, CLONE_PIDFD or
+ * CLONE_INTO_CGROUP (no field for a pidfd or a cgroup) or an unknown bit,
+ * exit_signal is not a signal, stack and stack_size disagree; EPERM:
+ * neither CAP_CHECKPOINT_RESTORE nor CAP_SYS_ADMIN in the user namespace
+ * owning a pid namespace whose pid is chosen, or the caller is under a
+ * seccomp filter (which sees an ioctl and could not refuse the clone).
  */
 struct ckpt_ioc_clone_with_pids {
 	__aligned_u64 flags;		/* CLONE_*, without CSIGNAL */
