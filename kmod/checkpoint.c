@@ -328,7 +328,7 @@ static int kcr_write_tree(struct ckpt_ctx *ctx)
 
 		pids[i].vpid = task_pid_nr_ns(t, ns);
 		pids[i].vtgid = task_tgid_nr_ns(t, ns);
-		pids[i].vppid = t == ctx->root_task ? 0 :
+		pids[i].vppid = same_thread_group(t, ctx->root_task) ? 0 :
 				task_ppid_nr_ns(t, ns);
 		pids[i].vsid = task_session_nr_ns(t, ns);
 		pids[i].vpgid = task_pgrp_nr_ns(t, ns);
@@ -500,8 +500,8 @@ int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t)
 		kcr_unpin_stack(t);
 	}
 	/* seccomp branch: restored last, after the creds are committed */
-	if (!ret)
-		ret = checkpoint_posix_timers(ctx, t);
+	if (!ret && thread_group_leader(t))
+		ret = checkpoint_posix_timers(ctx, t);	/* the process's */
 	if (!ret)
 		ret = checkpoint_seccomp(ctx, t);
 	/*

@@ -133,9 +133,30 @@ int restore_obj(struct ckpt_ctx *ctx, struct task_struct *t, u32 objtype,
 	return kcr_obj_restore[objtype](ctx, t, objref);
 }
 
+/* What current has of each kind of TASK_OBJS object. */
+static void *kcr_task_obj(u32 objtype)
+{
+	switch (objtype) {
+	case CKPT_OBJ_FILE_TABLE:
+		return current->files;
+	case CKPT_OBJ_FS:
+		return current->fs;
+	case CKPT_OBJ_MM:
+		return current->mm;
+	case CKPT_OBJ_SIGHAND:
+		return current->sighand;
+	case CKPT_OBJ_SIGNAL:
+		return current->signal;
+	}
+	return NULL;
+}
+
 /*
- * TASK_OBJS: the objects were applied to current when defined; each
- * reference must name a defined object of its type.
+ * TASK_OBJS: the objects were applied to current when defined, or came
+ * with the task (a thread shares its leader's): each reference must name
+ * what current has. An object that current did not get that way is one
+ * shared with another process (CLONE_FILES, CLONE_VM, ... without
+ * CLONE_THREAD), which the tree's creation does not make.
  */
 static int kcr_restore_task_objs(struct ckpt_ctx *ctx)
 {
@@ -165,6 +186,10 @@ static int kcr_restore_task_objs(struct ckpt_ctx *ctx)
 
 		if (IS_ERR(obj))
 			ret = PTR_ERR(obj);
+		else if (obj != kcr_task_obj(refs[i].objtype))
+			ret = ckpt_err(ctx, -EOPNOTSUPP,
+				       "objref %d: shared with another process, not a thread of this one (CLONE_VM, CLONE_FILES, CLONE_FS or CLONE_SIGHAND without CLONE_THREAD): not supported yet",
+				       ref);
 	}
 	ckpt_hdr_put(ctx, h);
 	return ret;
@@ -196,14 +221,18 @@ static int kcr_check_task(struct ckpt_ctx *ctx, struct kcr_rtask *rt,
 		return ckpt_err(ctx, -EOPNOTSUPP,
 				"task record: exit state %#x: zombies come with process trees",
 				h->exit_state);
-	if (!(h->flags & CKPT_TASK_THREAD_LEADER))
-		return ckpt_err(ctx, -EOPNOTSUPP,
-				"task record: not a thread-group leader");
-	if (h->exit_signal < 0 || !valid_signal(h->exit_signal))
+	if (!(h->flags & CKPT_TASK_THREAD_LEADER) != (rt->leader >= 0))
+		return ckpt_err(ctx, -EINVAL,
+				"task record: thread-group leader flag %d for a %s",
+				!!(h->flags & CKPT_TASK_THREAD_LEADER),
+				rt->leader >= 0 ? "thread" : "process");
+	/* A thread has none (-1): its group's leader signals the parent. */
+	if (rt->leader >= 0 ? h->exit_signal != -1 :
+	    h->exit_signal < 0 || !valid_signal(h->exit_signal))
 		return ckpt_err(ctx, -EINVAL, "task record: exit signal %d",
 				h->exit_signal);
 	/* The root's parent is the restarter; the others', restored. */
-	if (!(ctx->uflags & RESTART_TASKSELF) && rt->parent < 0 &&
+	if (!(ctx->uflags & RESTART_TASKSELF) && rt->parent == -1 &&
 	    !kcr_exit_signal_ok(h->exit_signal))
 		return ckpt_err(ctx, -EPERM,
 				"task record: exit signal %d would be sent to the restarter (only SIGCHLD, none, SIGUSR1, SIGUSR2 and real-time signals are)",
@@ -265,7 +294,7 @@ static int kcr_apply_task(struct ckpt_ctx *ctx, struct ckpt_hdr_task *h)
 	 * it for the image (clone3()'s rule, valid_signal(), was checked),
 	 * while a RESTART_TASKSELF caller keeps what its own parent chose.
 	 */
-	if (!(ctx->uflags & RESTART_TASKSELF))
+	if (!(ctx->uflags & RESTART_TASKSELF) && h->exit_signal >= 0)
 		WRITE_ONCE(current->exit_signal, h->exit_signal);
 	current->personality = h->personality;
 	/* No new privileges cannot be cleared, as with prctl(). */
@@ -321,6 +350,9 @@ static int kcr_restore_task(struct ckpt_ctx *ctx, struct kcr_rtask *rt,
 	void *cpu;
 	int ret;
 
+	/* What restore_signal_finish() applies is each task's own. */
+	ctx->restore_itimers_set = false;
+	ctx->restore_blocked_set = false;
 	h = ckpt_read_obj_type(ctx, sizeof(*h), CKPT_HDR_TASK);
 	if (IS_ERR(h))
 		return PTR_ERR(h);
@@ -339,6 +371,12 @@ static int kcr_restore_task(struct ckpt_ctx *ctx, struct kcr_rtask *rt,
 	ret = kcr_create_children(ctx, rt);
 	if (!ret)
 		ret = kcr_restore_task_objs(ctx);
+	/*
+	 * The threads share what was just restored; their credentials,
+	 * signal state, registers and seccomp filters are their own.
+	 */
+	if (!ret)
+		ret = kcr_create_threads(ctx, rt);
 	if (!ret)
 		ret = restore_signal_task(ctx, t);
 	if (!ret)
@@ -365,7 +403,8 @@ static int kcr_restore_task(struct ckpt_ctx *ctx, struct kcr_rtask *rt,
 			set_mask_bits(&t->mm->flags, MMF_DUMPABLE_MASK,
 				      ctx->restore_dumpable);
 		/* seccomp branch: last, with the image's creds; filters last */
-		ret = restore_posix_timers(ctx, t);
+		if (rt->leader < 0)
+			ret = restore_posix_timers(ctx, t);	/* the process's */
 		if (!ret)
 			ret = restore_seccomp(ctx, t);
 	}
@@ -440,7 +479,8 @@ int kcr_restart_child(void *arg)
 	 * image's business: the task would keep pipes and sockets of the
 	 * restarter open for as long as its records take to arrive.
 	 */
-	kcr_close_all_fds();
+	if (rt->leader < 0)
+		kcr_close_all_fds();	/* a thread's are its leader's */
 	ret = kcr_wait_turn(rt);
 	if (ret)
 		goto die;
@@ -450,7 +490,7 @@ int kcr_restart_child(void *arg)
 	    task_pid_vnr(t) != rt->pids.vpid)
 		ret = ckpt_err(ctx, -EBUSY, "got pid %d instead of %d",
 			       task_pid_vnr(t), rt->pids.vpid);
-	if (!ret)
+	if (!ret && rt->leader < 0)
 		ret = kcr_restore_pgrp(ctx, rt);
 	if (!ret)
 		ret = kcr_restore_task(ctx, rt, t);
@@ -646,6 +686,12 @@ pid_t kcr_create_task(struct ckpt_ctx *ctx, struct kcr_rtask *rt)
 	sigset_t saved;
 	pid_t pid;
 
+	/* A thread as pthread_create() makes one. */
+	if (rt->leader >= 0) {
+		args.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+			     CLONE_THREAD | CLONE_SYSVSEM;
+		args.exit_signal = 0;
+	}
 	if (!(ctx->uflags & RESTART_NO_PIDS)) {
 		args.set_tid = &set_tid;
 		args.set_tid_size = 1;

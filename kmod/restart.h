@@ -20,7 +20,12 @@ struct kcr_rtask {
 	struct kcr_restart *r;
 	int idx;			/* in r->tasks, TREE order */
 	struct ckpt_pids pids;		/* its entry of TREE */
-	int parent;			/* index of its parent; -1: the root */
+	/*
+	 * Index of its parent (-1: the root, whose parent is the caller),
+	 * or KCR_THREAD for a thread, which its leader creates.
+	 */
+	int parent;
+	int leader;			/* a thread's leader; -1: a process */
 	/*
 	 * Its process group: KCR_PGRP_INHERIT (its creator's), _OWN (it
 	 * leads one) or the index of an earlier task of the tree whose
@@ -36,6 +41,8 @@ struct kcr_rtask {
 	void *cpu;			/* kcr_arch_restore_cpu() state */
 	struct callback_head work;
 };
+
+#define KCR_THREAD		(-2)
 
 #define KCR_PGRP_INHERIT	(-1)
 #define KCR_PGRP_OWN		(-2)
@@ -87,6 +94,8 @@ void kcr_restart_abort(struct kcr_restart *r);
  */
 int kcr_read_tree(struct ckpt_ctx *ctx, struct kcr_restart *r);
 int kcr_create_children(struct ckpt_ctx *ctx, struct kcr_rtask *rt);
+/* restart_tree.c: the threads of process rt (from rt, in its turn) */
+int kcr_create_threads(struct ckpt_ctx *ctx, struct kcr_rtask *rt);
 int kcr_restore_pgrp(struct ckpt_ctx *ctx, struct kcr_rtask *rt);
 void kcr_reap_children(struct kcr_rtask *rt);
 /* restart.c: create the task of rt, a child of current */

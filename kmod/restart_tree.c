@@ -100,6 +100,33 @@ static int kcr_tree_shape(struct ckpt_ctx *ctx, struct kcr_restart *r,
 			p->vpid, p->vpgid);
 }
 
+/*
+ * A thread: its leader is a process before it in the tree, and it shares
+ * the leader's parent, session and group.
+ */
+static int kcr_tree_thread(struct ckpt_ctx *ctx, struct kcr_restart *r,
+			   struct xarray *by_pid, unsigned int i)
+{
+	struct kcr_rtask *rt = &r->tasks[i];
+	const struct ckpt_pids *p = &rt->pids, *l;
+
+	rt->leader = kcr_tree_find(by_pid, p->vtgid);
+	if (rt->leader < 0 || r->tasks[rt->leader].leader >= 0)
+		return ckpt_err(ctx, -EINVAL,
+				"tree: thread %d of %d: no such process before it in the tree",
+				p->vpid, p->vtgid);
+	l = &r->tasks[rt->leader].pids;
+	if (p->vppid != l->vppid || p->vsid != l->vsid ||
+	    p->vpgid != l->vpgid)
+		return ckpt_err(ctx, -EINVAL,
+				"tree: thread %d of %d: parent %d session %d group %d, its leader's %d %d %d",
+				p->vpid, p->vtgid, p->vppid, p->vsid, p->vpgid,
+				l->vppid, l->vsid, l->vpgid);
+	rt->parent = KCR_THREAD;
+	rt->pgrp = KCR_PGRP_INHERIT;
+	return 0;
+}
+
 static int kcr_tree_check(struct ckpt_ctx *ctx, struct kcr_restart *r)
 {
 	struct xarray by_pid;
@@ -113,21 +140,24 @@ static int kcr_tree_check(struct ckpt_ctx *ctx, struct kcr_restart *r)
 
 		rt->r = r;
 		rt->idx = i;
+		rt->leader = -1;
 		if (p->vpid <= 0 || p->vsid < 0 || p->vpgid < 0 ||
 		    p->vppid < 0 || (!i && p->vppid) || p->depth)
 			ret = ckpt_err(ctx, -EINVAL,
 				       "tree: task %u: pid %d ppid %d sid %d pgid %d depth %u",
 				       i, p->vpid, p->vppid, p->vsid, p->vpgid,
 				       p->depth);
-		else if (p->vtgid != p->vpid)
-			ret = ckpt_err(ctx, -EOPNOTSUPP,
-				       "tree: pid %d is a thread of %d: multi-threaded processes are not restored yet",
-				       p->vpid, p->vtgid);
 		else if (kcr_tree_find(&by_pid, p->vpid) >= 0)
 			ret = ckpt_err(ctx, -EINVAL,
 				       "tree: two tasks with pid %d", p->vpid);
-		if (!ret)
+		else if (p->vtgid != p->vpid)
+			ret = kcr_tree_thread(ctx, r, &by_pid, i);
+		else if (!i || p->vppid)
 			ret = kcr_tree_shape(ctx, r, &by_pid, i);
+		else
+			ret = ckpt_err(ctx, -EINVAL,
+				       "tree: task %u, pid %d, has no parent",
+				       i, p->vpid);
 		if (!ret)
 			ret = xa_err(xa_store(&by_pid, p->vpid, xa_mk_value(i),
 					      GFP_KERNEL_ACCOUNT));
@@ -190,6 +220,23 @@ int kcr_create_children(struct ckpt_ctx *ctx, struct kcr_rtask *rt)
 
 	for (j = rt->idx + 1; j < r->nr_tasks; j++) {
 		if (r->tasks[j].parent != rt->idx)
+			continue;
+		pid = kcr_create_task(ctx, &r->tasks[j]);
+		if (pid < 0)
+			return pid;
+		WRITE_ONCE(r->tasks[j].pid, pid);
+	}
+	return 0;
+}
+
+int kcr_create_threads(struct ckpt_ctx *ctx, struct kcr_rtask *rt)
+{
+	struct kcr_restart *r = rt->r;
+	unsigned int j;
+	pid_t pid;
+
+	for (j = rt->idx + 1; j < r->nr_tasks; j++) {
+		if (r->tasks[j].leader != rt->idx)
 			continue;
 		pid = kcr_create_task(ctx, &r->tasks[j]);
 		if (pid < 0)

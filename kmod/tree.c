@@ -28,15 +28,19 @@ struct kcr_found {
 	struct task_struct *t;
 	unsigned int depth;	/* generations below the root */
 	pid_t pid;		/* in the caller's pid namespace */
+	pid_t tgid;
 };
 
-/* Generations from root down to t, or -1 if t does not descend from it. */
+/*
+ * Generations from root's process down to t's, or -1 if t does not
+ * descend from it. A thread's real_parent is its process's parent.
+ */
 static int kcr_depth_below(struct task_struct *t, struct task_struct *root)
 {
 	struct task_struct *p = t;
 	int depth = 0;
 
-	while (p != root) {
+	while (!same_thread_group(p, root)) {
 		struct task_struct *parent = rcu_dereference(p->real_parent);
 
 		/* init_task is its own parent; pid_max bounds a real chain. */
@@ -52,8 +56,13 @@ static int kcr_found_cmp(const void *a, const void *b)
 {
 	const struct kcr_found *x = a, *y = b;
 
+	/* Parents first; a process's threads right after its leader. */
 	if (x->depth != y->depth)
 		return x->depth < y->depth ? -1 : 1;
+	if (x->tgid != y->tgid)
+		return x->tgid < y->tgid ? -1 : 1;
+	if ((x->pid == x->tgid) != (y->pid == y->tgid))
+		return x->pid == x->tgid ? -1 : 1;
 	return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
@@ -80,7 +89,8 @@ static unsigned int kcr_find_batch(struct task_struct *root,
 		if (depth < 0)
 			continue;
 		get_task_struct(t);
-		batch[n++] = (struct kcr_found){ t, depth, *next - 1 };
+		batch[n++] = (struct kcr_found){ t, depth, *next - 1,
+						 task_tgid_nr_ns(t, ns) };
 	}
 	if (!n)
 		*next = 0;
@@ -143,16 +153,31 @@ static int kcr_find_tree(struct ckpt_ctx *ctx, struct kcr_found **out,
 
 /*
  * Check what the image cannot hold yet, before any record is written:
- * threads, zombies, and (for a self-checkpoint, where the caller runs)
- * any task but the caller.
+ * zombies, threads with a file table or fs of their own (restart makes
+ * threads with CLONE_FILES | CLONE_FS), and (for a self-checkpoint,
+ * where the caller runs) any task but the caller.
  */
 static int kcr_check_tree(struct ckpt_ctx *ctx, struct kcr_found *found,
 			  unsigned int n)
 {
-	unsigned int i;
+	unsigned int i, j;
 
 	for (i = 0; i < n; i++) {
 		struct task_struct *t = found[i].t;
+
+		/* Sorted: a leader, then its threads; all of them, or none. */
+		for (j = i + 1; j < n && found[j].tgid == found[i].tgid; j++)
+			;
+		if (found[i].pid == found[i].tgid &&
+		    j - i != get_nr_threads(t))
+			return ckpt_err(ctx, -EBUSY,
+					"process %d has %d threads, %u found (one starting or ending?)",
+					found[i].pid, get_nr_threads(t), j - i);
+		if (found[i].pid != found[i].tgid &&
+		    (!i || found[i - 1].tgid != found[i].tgid))
+			return ckpt_err(ctx, -EBUSY,
+					"thread %d of %d: its leader is gone (a zombie leader is not supported yet)",
+					found[i].pid, found[i].tgid);
 
 		if (ctx->root_task == current && t != current)
 			return ckpt_err(ctx, -EOPNOTSUPP,
@@ -162,10 +187,12 @@ static int kcr_check_tree(struct ckpt_ctx *ctx, struct kcr_found *found,
 			return ckpt_err(ctx, -EOPNOTSUPP,
 					"pid %d is a zombie: zombies are not checkpointed yet",
 					found[i].pid);
-		if (!thread_group_leader(t) || get_nr_threads(t) > 1)
+		if (!thread_group_leader(t) &&
+		    (READ_ONCE(t->files) != READ_ONCE(t->group_leader->files) ||
+		     READ_ONCE(t->fs) != READ_ONCE(t->group_leader->fs)))
 			return ckpt_err(ctx, -EOPNOTSUPP,
-					"pid %d: process of %d threads: multi-threaded processes are not supported yet",
-					found[i].pid, get_nr_threads(t));
+					"thread %d of %d: a file table or fs of its own (unshare() in a thread) is not supported yet",
+					found[i].pid, found[i].tgid);
 	}
 	return 0;
 }

@@ -18,6 +18,32 @@
 #include "ksyms.h"
 #include "usercall.h"
 
+#ifdef CONFIG_SYSVIPC
+/*
+ * ipc/sem.c's struct sem_undo_list, which it keeps private; the same in
+ * 6.1 and 6.12. A thread made with CLONE_SYSVSEM (every pthread) gets an
+ * empty list shared with its process: only entries, which semop() with
+ * SEM_UNDO adds, are state that would be lost.
+ */
+struct kcr_sem_undo_list {
+	refcount_t refcnt;
+	spinlock_t lock;
+	struct list_head list_proc;
+};
+
+/*
+ * Whether t has semaphore adjustments. Unlocked: t is frozen and only it
+ * adds entries; one removed meanwhile (IPC_RMID elsewhere) can only make
+ * the answer too strict.
+ */
+static bool kcr_sem_undo(struct task_struct *t)
+{
+	struct kcr_sem_undo_list *ul = (void *)READ_ONCE(t->sysvsem.undo_list);
+
+	return ul && !list_empty_careful(&ul->list_proc);
+}
+#endif
+
 /*
  * Landlock keeps a task's domain in its LSM blob of struct cred, at an
  * offset only Landlock knows. Its ptrace_traceme hook asks the question
@@ -44,7 +70,7 @@ int checkpoint_unsupported(struct ckpt_ctx *ctx, struct task_struct *t)
 		return ckpt_err(ctx, -EOPNOTSUPP,
 				"a Landlock domain (landlock_restrict_self) cannot be checkpointed");
 #ifdef CONFIG_SYSVIPC
-	if (READ_ONCE(t->sysvsem.undo_list))
+	if (kcr_sem_undo(t))
 		return ckpt_err(ctx, -EOPNOTSUPP,
 				"a SysV semaphore undo list (semop with SEM_UNDO) cannot be checkpointed");
 #endif

@@ -5,15 +5,18 @@ package guest
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -322,5 +325,84 @@ func killTree(t *testing.T, pids []int) {
 		if procState(p) != "" {
 			t.Errorf("pid %d still there after SIGKILL", p)
 		}
+	}
+}
+
+// treeImage checkpoints a small rt_tree (1 + 2 + 4 + 8 processes) and
+// returns the image, the offset of the TREE payload and the pids.
+func treeImage(t *testing.T, d *kcr.Device) ([]byte, int64, []uapi.CkptPids) {
+	t.Helper()
+	tr := startTree(t, "rt_tree", "2", "2", "2")
+	checkpointTree(t, d, tr.cg, tr.rt.OrigPid, tr.rt.Image)
+	_ = tr.cmd.Wait()
+	img, err := os.ReadFile(tr.rt.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := recordOf(t, img, uapi.CKPT_HDR_TREE)
+	return img, r.Offset + int64(unsafe.Sizeof(uapi.CkptHdrTree{})), treePids(t, tr.rt.Image)
+}
+
+// A corrupted tree fails with a clean errno and a message, leaving no
+// task: neither a child of ours nor any of the image's pids.
+func TestRestartTreeCorrupt(t *testing.T) {
+	d := device(t)
+	img, off, pids := treeImage(t, d)
+	sz := int64(unsafe.Sizeof(uapi.CkptPids{}))
+	field := func(i int, name string) int64 {
+		f, ok := reflect.TypeOf(uapi.CkptPids{}).FieldByName(name)
+		if !ok {
+			t.Fatalf("no field %s", name)
+		}
+		return off + int64(i)*sz + int64(f.Offset)
+	}
+	last := len(pids) - 1
+	cases := []struct {
+		name  string
+		at    int64
+		val   int32
+		want  []syscall.Errno
+		trunc bool // cut the image in the middle of the last task instead
+	}{
+		{name: "parent missing", at: field(3, "Vppid"), val: 99999, want: []syscall.Errno{unix.EINVAL}},
+		{name: "parent after child", at: field(1, "Vppid"), val: pids[last].Vpid, want: []syscall.Errno{unix.EINVAL}},
+		{name: "two tasks one pid", at: field(4, "Vpid"), val: pids[3].Vpid, want: []syscall.Errno{unix.EINVAL}},
+		{name: "thread without leader", at: field(2, "Vtgid"), val: 99999, want: []syscall.Errno{unix.EINVAL, unix.EOPNOTSUPP}},
+		{name: "root with a parent", at: field(0, "Vppid"), val: pids[1].Vpid, want: []syscall.Errno{unix.EINVAL}},
+		{name: "foreign session", at: field(2, "Vsid"), val: 99998, want: []syscall.Errno{unix.EOPNOTSUPP}},
+		{name: "group nobody made", at: field(last, "Vpgid"), val: 99997, want: []syscall.Errno{unix.EOPNOTSUPP}},
+		{name: "negative pid", at: field(5, "Vpid"), val: -7, want: []syscall.Errno{unix.EINVAL}},
+		{name: "truncated in the last task", trunc: true, want: []syscall.Errno{unix.EINVAL, unix.EIO, unix.ENODATA}},
+	}
+	for _, c := range cases {
+		t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) {
+			bad := append([]byte(nil), img...)
+			if c.trunc {
+				bad = bad[:len(bad)-len(bad)/20]
+			} else {
+				binary.NativeEndian.PutUint32(bad[c.at:], uint32(c.val))
+			}
+			rt := &roundTrip{Image: filepath.Join(t.TempDir(), "bad.img")}
+			if err := os.WriteFile(rt.Image, bad, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			err := restartImage(t, d, rt)
+			if err == nil {
+				t.Fatalf("restart of a tree with %s succeeded", c.name)
+			}
+			ok := false
+			for _, e := range c.want {
+				ok = ok || errors.Is(err, e)
+			}
+			if !ok || rt.Log == "" {
+				t.Errorf("restart of a tree with %s: %v (want one of %v), log %q", c.name, err, c.want, rt.Log)
+			}
+			requireNoChildren(t, c.name)
+			for _, p := range pids {
+				if s := procState(int(p.Vpid)); s != "" {
+					t.Errorf("%s: pid %d of the image is there (state %s)", c.name, p.Vpid, s)
+				}
+			}
+		})
 	}
 }

@@ -115,8 +115,12 @@ static void rt_tree_grow(int depth, int index, pid_t join_pgid)
 			rt_tree_live();
 		}
 		me.children[me.nr_children++] = pid;
-		if (depth == 0 && i == 1)
+		/* As a shell does: the group exists before anyone joins it. */
+		if (depth == 0 && i == 1) {
 			rt_second = pid;
+			if (setpgid(pid, pid) < 0)
+				rt_die("setpgid child");
+		}
 	}
 	close(ready[1]);
 	for (i = 0; i < fanout[depth]; i++)
