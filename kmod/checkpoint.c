@@ -102,7 +102,8 @@ static int kcr_still_check(struct ckpt_ctx *ctx, int i)
 	struct task_struct *t = ctx->tasks[i];
 	struct kcr_still *s = &ctx->still[i];
 
-	if (t == current)
+	/* A zombie runs no more; its parent would have to, to reap it. */
+	if (t == current || kcr_zombie(t))
 		return 0;
 	if (READ_ONCE(t->nvcsw) != s->nvcsw ||
 	    READ_ONCE(t->nivcsw) != s->nivcsw)
@@ -161,6 +162,9 @@ static int kcr_take_hold(struct ckpt_ctx *ctx, int i, struct kcr_hold *hold)
 				pid);
 held:
 	ctx->tsk = t;
+	/* Its parent, frozen in the tree, cannot reap it meanwhile. */
+	if (kcr_zombie(t) && t != ctx->root_task)
+		return 0;
 	if (t->exit_state || (t->flags & PF_EXITING))
 		return ckpt_err(ctx, -ESRCH, "task is exiting");
 	if (t == current)
@@ -477,6 +481,10 @@ int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t)
 	int ret;
 
 	ctx->tsk = t;
+	if (kcr_zombie(t)) {
+		ret = kcr_write_task(ctx, t);
+		goto out;
+	}
 	/* seccomp branch: refused state, before the task's first record */
 	ret = checkpoint_unsupported(ctx, t);
 	if (!ret)
@@ -510,6 +518,7 @@ int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t)
 	 */
 	if (!ret && t != current && !kcr_task_frozen(t))
 		ret = ckpt_err(ctx, -EBUSY, "task thawed during checkpoint");
+out:
 	ctx->tsk = prev;
 	return ret;
 }

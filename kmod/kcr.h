@@ -499,6 +499,16 @@ extern int kcr_unpriv_allowed;		/* kernel.ckpt_unpriv_allowed */
 int kcr_sysctl_init(void);
 void kcr_sysctl_exit(void);
 
+/*
+ * A process that has exited and waits for its parent's wait(): its image
+ * is its TASK record alone, and it is restored as such a zombie.
+ */
+static inline bool kcr_zombie(struct task_struct *t)
+{
+	return READ_ONCE(t->exit_state) == EXIT_ZOMBIE &&
+	       thread_group_leader(t);
+}
+
 /* tree.c: ctx->tasks and ctx->still for the tree of ctx->root_task */
 int kcr_collect_tasks(struct ckpt_ctx *ctx);
 

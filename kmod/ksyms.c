@@ -30,6 +30,7 @@ pid_t (*kcr_kernel_clone)(struct kernel_clone_args *kargs);
 bool (*kcr_ptrace_may_access)(struct task_struct *task, unsigned int mode);
 long (*kcr_kernel_wait4)(pid_t upid, int __user *stat_addr, int options,
 			 struct rusage *ru);
+void (*kcr_do_exit)(long code);
 void (*kcr_put_task_stack)(struct task_struct *tsk);
 int (*kcr_sched_setattr)(struct task_struct *p, const struct sched_attr *attr);
 void (*kcr___set_task_comm)(struct task_struct *tsk, const char *from,
@@ -129,6 +130,7 @@ static const struct kcr_ksym kcr_ksyms[] = {
 	KCR_KSYM(put_task_stack),
 	/* restart.c */
 	KCR_KSYM(kernel_wait4),
+	KCR_KSYM(do_exit),
 	KCR_KSYM(sched_setattr),
 	KCR_KSYM(__set_task_comm),
 	/* creds_restore.c */

@@ -25,6 +25,8 @@ extern bool (*kcr_ptrace_may_access)(struct task_struct *task,
 				     unsigned int mode);
 /* restart.c: reap a task whose restart failed, whatever its exit signal */
 struct rusage;
+/* restart.c: a restored zombie's end (not exported since 5.17) */
+extern void (*kcr_do_exit)(long code);
 extern long (*kcr_kernel_wait4)(pid_t upid, int __user *stat_addr,
 				int options, struct rusage *ru);
 /* checkpoint.c: the stack (pt_regs) of a target that may exit meanwhile */

@@ -59,8 +59,11 @@ void kcr_restart_put(struct kcr_restart *r)
 
 	if (!refcount_dec_and_test(&r->users))
 		return;
-	for (i = 0; i < r->nr_tasks; i++)
+	for (i = 0; i < r->nr_tasks; i++) {
 		kvfree(r->tasks[i].cpu);
+		if (r->tasks[i].task)
+			put_task_struct(r->tasks[i].task);
+	}
 	kvfree(r->tasks);
 	ckpt_ctx_free(r->ctx);
 	kfree(r);
@@ -217,10 +220,18 @@ static int kcr_check_task(struct ckpt_ctx *ctx, struct kcr_rtask *rt,
 			      CKPT_TASK_THREAD_LEADER))
 		return ckpt_err(ctx, -EINVAL, "task record: flags %#x",
 				h->flags);
-	if (h->exit_state)
-		return ckpt_err(ctx, -EOPNOTSUPP,
-				"task record: exit state %#x: zombies come with process trees",
-				h->exit_state);
+	if (h->exit_state && (h->exit_state != EXIT_ZOMBIE ||
+			      rt->parent < 0 || rt->leader >= 0))
+		return ckpt_err(ctx, -EINVAL,
+				"task record: exit state %#x for %s",
+				h->exit_state, rt->parent == -1 ? "the root" :
+				rt->leader >= 0 ? "a thread" : "a process");
+	/* A wait status: exit status << 8, or a signal number (| 0x80). */
+	if (h->exit_state &&
+	    ((h->exit_code & 0x7f) ? h->exit_code & ~0xff ||
+	     !valid_signal(h->exit_code & 0x7f) : h->exit_code & ~0xff00))
+		return ckpt_err(ctx, -EINVAL, "task record: exit code %#x",
+				h->exit_code);
 	if (!(h->flags & CKPT_TASK_THREAD_LEADER) != (rt->leader >= 0))
 		return ckpt_err(ctx, -EINVAL,
 				"task record: thread-group leader flag %d for a %s",
@@ -346,6 +357,7 @@ static void kcr_drop_creds(struct ckpt_ctx *ctx)
 static int kcr_restore_task(struct ckpt_ctx *ctx, struct kcr_rtask *rt,
 			    struct task_struct *t)
 {
+	char comm[TASK_COMM_LEN];
 	struct ckpt_hdr_task *h;
 	void *cpu;
 	int ret;
@@ -357,6 +369,16 @@ static int kcr_restore_task(struct ckpt_ctx *ctx, struct kcr_rtask *rt,
 	if (IS_ERR(h))
 		return PTR_ERR(h);
 	ret = kcr_check_task(ctx, rt, h);
+	if (!ret && h->exit_state) {
+		/* Its name for ps; it ends in kcr_restart_child(). */
+		memcpy(comm, h->comm, sizeof(comm));
+		comm[sizeof(comm) - 1] = '\0';
+		kcr___set_task_comm(t, comm, false);
+		rt->zombie = true;
+		rt->exit_code = h->exit_code;
+		rt->exit_signal = h->exit_signal;
+		goto out;
+	}
 	if (!ret)
 		ret = restore_creds(ctx, t);
 	if (!ret)
@@ -465,6 +487,28 @@ static int kcr_wait_turn(struct kcr_rtask *rt)
 	return READ_ONCE(r->verdict) == KCR_VERDICT_PENDING ? 0 : -EINTR;
 }
 
+/*
+ * A zombie of the image exits as it did, in its turn: with no exit
+ * signal, so that its parent, restored before it, gets no SIGCHLD that
+ * the image does not hold; the coordinator sets the image's exit signal
+ * once it is a zombie (kcr_zombie_signal()), before its parent can run
+ * and wait() for it, which the exit signal decides (__WCLONE).
+ */
+static void __noreturn kcr_restart_zombie(struct kcr_rtask *rt)
+{
+	struct kcr_restart *r = rt->r;
+	long code = rt->exit_code;
+
+	get_task_struct(current);
+	rt->task = current;
+	WRITE_ONCE(current->exit_signal, 0);
+	kcr_rtask_report(rt, &rt->loaded, 0);
+	kcr_rtask_report(rt, &rt->done, 0);
+	kcr_restart_put(r);
+	kcr_do_exit(code);
+	unreachable();	/* do_exit() is __noreturn; the pointer cannot say so */
+}
+
 /* A task of the tree: restore, wait for the tail's verdict, go. */
 int kcr_restart_child(void *arg)
 {
@@ -499,6 +543,8 @@ int kcr_restart_child(void *arg)
 		ret = restore_signal_finish(ctx, t);
 	ctx->restore_task = NULL;
 	ctx->tsk = NULL;
+	if (!ret && rt->zombie)
+		kcr_restart_zombie(rt);
 	kcr_rtask_report(rt, &rt->done, ret);
 	if (ret)
 		goto die;
@@ -767,6 +813,25 @@ static int kcr_wait_report(struct kcr_restart *r, struct kcr_rtask *rt,
 }
 
 /*
+ * Give a restored zombie its exit signal once it is one (it exits right
+ * after its report): its parent has not run yet.
+ */
+static int kcr_zombie_signal(struct kcr_restart *r, struct kcr_rtask *rt)
+{
+	struct task_struct *t = rt->task;
+
+	while (!READ_ONCE(t->exit_state)) {
+		if (schedule_timeout_killable(1)) {
+			kcr_restart_abort(r);
+			kcr_kill_tree(r);
+			return -EINTR;
+		}
+	}
+	WRITE_ONCE(t->exit_signal, rt->exit_signal);
+	return 0;
+}
+
+/*
  * Coordinator: create the root, give each task its turn to restore
  * itself (the root creates its children in its turn, and so on), check
  * the tail, let them all go.
@@ -791,6 +856,8 @@ static long kcr_restart_coordinator(struct ckpt_ctx *ctx,
 		WRITE_ONCE(r->turn, i);
 		wake_up_all(&r->wq);
 		ret = kcr_wait_report(r, rt, &rt->done);
+		if (!ret && rt->zombie)
+			ret = kcr_zombie_signal(r, rt);
 	}
 	if (ret == -EINTR && fatal_signal_pending(current))
 		return ret;

@@ -36,6 +36,10 @@ struct kcr_rtask {
 	pid_t pid;			/* as created, in the restarter's ns */
 	/* Set under r->wq's lock, read by the waiters of r->wq. */
 	bool done;			/* its records are read (err: how) */
+	bool zombie;			/* it exits as it did, in its turn */
+	int exit_code;			/* a zombie's wait status */
+	int exit_signal;		/* a zombie's, set once it is one */
+	struct task_struct *task;	/* a zombie, until then */
 	bool loaded;			/* registers loaded, or it is dying */
 	int err;
 	void *cpu;			/* kcr_arch_restore_cpu() state */

@@ -168,7 +168,7 @@ static int kcr_check_tree(struct ckpt_ctx *ctx, struct kcr_found *found,
 		/* Sorted: a leader, then its threads; all of them, or none. */
 		for (j = i + 1; j < n && found[j].tgid == found[i].tgid; j++)
 			;
-		if (found[i].pid == found[i].tgid &&
+		if (found[i].pid == found[i].tgid && !kcr_zombie(t) &&
 		    j - i != get_nr_threads(t))
 			return ckpt_err(ctx, -EBUSY,
 					"process %d has %d threads, %u found (one starting or ending?)",
@@ -183,10 +183,11 @@ static int kcr_check_tree(struct ckpt_ctx *ctx, struct kcr_found *found,
 			return ckpt_err(ctx, -EOPNOTSUPP,
 					"pid %d: a self-checkpoint covers the caller alone (checkpoint a tree from outside, frozen)",
 					found[i].pid);
-		if (t->exit_state)
+		if (t->exit_state && (!kcr_zombie(t) || j - i > 1))
 			return ckpt_err(ctx, -EOPNOTSUPP,
-					"pid %d is a zombie: zombies are not checkpointed yet",
-					found[i].pid);
+					"pid %d has exited%s: not supported",
+					found[i].pid, j - i > 1 ?
+					" and its threads run on" : " and is being reaped");
 		if (!thread_group_leader(t) &&
 		    (READ_ONCE(t->files) != READ_ONCE(t->group_leader->files) ||
 		     READ_ONCE(t->fs) != READ_ONCE(t->group_leader->fs)))

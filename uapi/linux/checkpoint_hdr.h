@@ -50,6 +50,8 @@
  *	per task, in TREE order:
  *		TASK TASK_CREDS TASK_NS TASK_OBJS
  *		SIGNAL_TASK SIGPENDING RESTART_BLOCK THREAD CPU_<arch>
+ *		POSIX_TIMERS (thread-group leaders only) SECCOMP
+ *	    or, for a zombie (exit_state EXIT_ZOMBIE), TASK alone
  *	TAIL
  * ERROR records may appear between any two records: a failed checkpoint
  * writes one and stops; a reader reports them.

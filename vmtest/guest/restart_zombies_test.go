@@ -1,0 +1,54 @@
+//go:build kcrguest
+
+package guest
+
+import (
+	"testing"
+)
+
+// Children that exited (one with a status, one killed by a signal, one
+// the leader of a process group that lives on) are restarted as zombies:
+// the parent's wait() after the restart reports them as they ended, no
+// SIGCHLD that the image does not hold is pending, and the surviving
+// group member is in the zombie's group (rt_zombies).
+func TestRestartZombies(t *testing.T) {
+	d := device(t)
+	tr := startTree(t, "rt_zombies")
+	checkpointTree(t, d, tr.cg, tr.rt.OrigPid, tr.rt.Image)
+	_ = tr.cmd.Wait()
+	if n := len(treePids(t, tr.rt.Image)); n != 5 {
+		t.Fatalf("image of %d tasks, want 5 (a parent, three zombies, one orphan)", n)
+	}
+	if err := restartImage(t, d, tr.rt); err != nil {
+		t.Fatalf("restart: %v\n%s", err, tr.rt.Log)
+	}
+	tr.rt.wait(t, true)
+	tr.rt.RequirePass(t)
+}
+
+// The restarted zombies are checkpointed and restarted again.
+func TestRestartZombiesTwice(t *testing.T) {
+	d := device(t)
+	tr := startTree(t, "rt_zombies")
+	checkpointTree(t, d, tr.cg, tr.rt.OrigPid, tr.rt.Image)
+	_ = tr.cmd.Wait()
+	pids := treePids(t, tr.rt.Image)
+	if err := restartImage(t, d, tr.rt); err != nil {
+		t.Fatalf("first restart: %v\n%s", err, tr.rt.Log)
+	}
+	cg := newCgroup(t, "zombies2")
+	for _, p := range pids {
+		// Zombies have left their cgroup; only the living move.
+		if procState(int(p.Vpid)) != "Z" {
+			if err := cg.Add(int(p.Vpid)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	checkpointTree(t, d, cg, tr.rt.Pid, tr.rt.Image)
+	if err := restartImage(t, d, tr.rt); err != nil {
+		t.Fatalf("second restart: %v\n%s", err, tr.rt.Log)
+	}
+	tr.rt.wait(t, true)
+	tr.rt.RequirePass(t)
+}
