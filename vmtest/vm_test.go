@@ -28,6 +28,9 @@ var (
 
 // fuzzBoot adds the restart fuzzing settings to a suite boot.
 func fuzzBoot(o BootOptions) BootOptions {
+	// The guest's test binaries end before the boot's time limit does,
+	// so that a slow (debug) guest reports which test ran out of time.
+	o.Args = append(o.Args, "kcr.testtimeout="+timeFlag.String())
 	for k, v := range map[string]string{"n": *fuzzN, "seed": *fuzzSeed} {
 		if v != "" {
 			o.Args = append(o.Args, "kcr.fuzz"+k+"="+v)

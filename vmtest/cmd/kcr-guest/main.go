@@ -99,6 +99,10 @@ func runSuite() int {
 	rc := 0
 	for _, bin := range bins {
 		timeout := 30 * time.Minute
+		// A minute short of the boot's limit (debug kernels have more).
+		if d, err := time.ParseDuration(cmdlineValue("kcr.testtimeout")); err == nil && d > 2*time.Minute {
+			timeout = d - time.Minute
+		}
 		// A long restart fuzzing run (make fuzz-kernel) has time of its own.
 		if d, err := time.ParseDuration(cmdlineValue("kcr.fuzztime")); err == nil {
 			timeout += d
