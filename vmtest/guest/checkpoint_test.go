@@ -427,3 +427,38 @@ func TestCheckpointCLI(t *testing.T) {
 		t.Error("the workload did not survive kcr checkpoint --freeze")
 	}
 }
+
+// refusedCheckpoint starts workload name (rt_external protocol) with
+// args, checkpoints it frozen and requires EOPNOTSUPP with msg in the
+// log; then thaws and wakes it, and requires its own checks to pass: a
+// refused checkpoint leaves the target as it was.
+func refusedCheckpoint(t *testing.T, d *kcr.Device, msg, name string, args ...string) {
+	t.Helper()
+	rt, w := startRoundTrip(t, name, args...)
+	waitUntil(t, rt, w, name+" did not get ready", func() bool {
+		_, err := os.Stat(rt.Image + ".ready")
+		return err == nil
+	})
+	cg := frozenIn(t, w)
+	img, err := os.Create(rt.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logw, logs := logPipe(t)
+	_, err = d.Checkpoint(rt.OrigPid, img, kcr.CheckpointOptions{Subtree: true, Log: logw})
+	img.Close()
+	log := logs()
+	if !errors.Is(err, syscall.EOPNOTSUPP) || !strings.Contains(log, msg) {
+		t.Errorf("checkpoint: %v, log %q; want EOPNOTSUPP and %q", err, log, msg)
+	}
+	if err := cg.Thaw(); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Kill(rt.OrigPid, unix.SIGUSR1); err != nil {
+		t.Fatalf("SIGUSR1 to pid %d after the refused checkpoint: %v", rt.OrigPid, err)
+	}
+	err = w.cmd.Wait()
+	if err != nil || !strings.Contains(rt.Report(), "PASS: 0 failures") {
+		t.Fatalf("the target after the refusal: %v\nreport:\n%s", err, rt.Report())
+	}
+}

@@ -8,12 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
-	kcr "github.com/kcr-dev/kcr/lib"
 	"github.com/kcr-dev/kcr/vmtest/guestproto"
 )
 
@@ -28,34 +24,7 @@ func TestCheckpointX86Unsupported(t *testing.T) {
 		{"pkey", "protection keys are allocated"},
 	} {
 		t.Run(c.mode, func(t *testing.T) {
-			d := device(t)
-			rt, w := startRoundTrip(t, "rt_regs_x86ldt", "hold", c.mode)
-			waitUntil(t, rt, w, "rt_regs_x86ldt did not get ready", func() bool {
-				_, err := os.Stat(rt.Image + ".ready")
-				return err == nil
-			})
-			cg := frozenIn(t, w)
-			img, err := os.Create(rt.Image)
-			if err != nil {
-				t.Fatal(err)
-			}
-			logw, logs := logPipe(t)
-			_, err = d.Checkpoint(rt.OrigPid, img, kcr.CheckpointOptions{Subtree: true, Log: logw})
-			img.Close()
-			log := logs()
-			if !errors.Is(err, syscall.EOPNOTSUPP) || !strings.Contains(log, c.msg) {
-				t.Fatalf("checkpoint: %v, log %q; want EOPNOTSUPP and %q", err, log, c.msg)
-			}
-			if err := cg.Thaw(); err != nil {
-				t.Fatal(err)
-			}
-			if err := unix.Kill(rt.OrigPid, unix.SIGUSR1); err != nil {
-				t.Fatalf("SIGUSR1 to pid %d after the refused checkpoint: %v", rt.OrigPid, err)
-			}
-			err = w.cmd.Wait()
-			if err != nil || !strings.Contains(rt.Report(), "PASS: 0 failures") {
-				t.Fatalf("after the refused checkpoint: %v\nreport:\n%s", err, rt.Report())
-			}
+			refusedCheckpoint(t, device(t), c.msg, "rt_regs_x86ldt", "hold", c.mode)
 		})
 	}
 }

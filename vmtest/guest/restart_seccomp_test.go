@@ -14,7 +14,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	kcr "github.com/kcr-dev/kcr/lib"
 	"github.com/kcr-dev/kcr/uapi"
 	"github.com/kcr-dev/kcr/vmtest/guestproto"
 )
@@ -193,33 +192,7 @@ func TestCheckpointRefusesSandboxState(t *testing.T) {
 		{"uffd", "registered with a userfaultfd"},
 	} {
 		t.Run(c.mode, func(t *testing.T) {
-			rt, w := startRoundTrip(t, "rt_seccomp", c.mode)
-			waitUntil(t, rt, w, "rt_seccomp "+c.mode+" did not get ready", func() bool {
-				_, err := os.Stat(rt.Image + ".ready")
-				return err == nil
-			})
-			cg := frozenIn(t, w)
-			img, err := os.Create(rt.Image)
-			if err != nil {
-				t.Fatal(err)
-			}
-			logw, logs := logPipe(t)
-			_, err = d.Checkpoint(rt.OrigPid, img, kcr.CheckpointOptions{Subtree: true, Log: logw})
-			img.Close()
-			log := logs()
-			if !errors.Is(err, syscall.EOPNOTSUPP) || !strings.Contains(log, c.msg) {
-				t.Errorf("checkpoint: %v, log %q; want EOPNOTSUPP and %q", err, log, c.msg)
-			}
-			if err := cg.Thaw(); err != nil {
-				t.Fatal(err)
-			}
-			if err := unix.Kill(rt.OrigPid, unix.SIGUSR1); err != nil {
-				t.Fatal(err)
-			}
-			err = w.cmd.Wait()
-			if err != nil || !strings.Contains(rt.Report(), "PASS: 0 failures") {
-				t.Fatalf("the target after the refusal: %v\nreport:\n%s", err, rt.Report())
-			}
+			refusedCheckpoint(t, d, c.msg, "rt_seccomp", c.mode)
 		})
 	}
 }
