@@ -318,17 +318,24 @@ static int kcr_write_tree(struct ckpt_ctx *ctx)
 	struct pid_namespace *ns = task_active_pid_ns(ctx->root_task);
 	struct ckpt_hdr_tree *h;
 	struct ckpt_pids *pids;
+	unsigned int nr_vpids = 0, l;
+	s32 *vpids;
 	int i, ret;
 
-	h = ckpt_hdr_get_type(ctx, sizeof(*h) + ctx->nr_tasks * sizeof(*pids),
-			      CKPT_HDR_TREE);
+	/* Tasks in nested pid namespaces have a pid at each level too. */
+	for (i = 0; i < ctx->nr_tasks; i++)
+		nr_vpids += task_pid(ctx->tasks[i])->level - ns->level;
+	h = ckpt_hdr_get_type(ctx, sizeof(*h) + ctx->nr_tasks * sizeof(*pids) +
+			      nr_vpids * sizeof(*vpids), CKPT_HDR_TREE);
 	if (!h)
 		return -ENOMEM;
 	h->nr_tasks = ctx->nr_tasks;
-	h->nr_vpids = 0;
+	h->nr_vpids = nr_vpids;
 	pids = (struct ckpt_pids *)(h + 1);
+	vpids = (s32 *)(pids + ctx->nr_tasks);
 	for (i = 0; i < ctx->nr_tasks; i++) {
 		struct task_struct *t = ctx->tasks[i];
+		struct pid *pid = task_pid(t);
 
 		pids[i].vpid = task_pid_nr_ns(t, ns);
 		pids[i].vtgid = task_tgid_nr_ns(t, ns);
@@ -336,8 +343,10 @@ static int kcr_write_tree(struct ckpt_ctx *ctx)
 				task_ppid_nr_ns(t, ns);
 		pids[i].vsid = task_session_nr_ns(t, ns);
 		pids[i].vpgid = task_pgrp_nr_ns(t, ns);
-		/* Nested pid namespaces come with process trees. */
-		pids[i].depth = 0;
+		pids[i].depth = pid->level - ns->level;
+		/* Outermost first; the last is its pid in its own namespace. */
+		for (l = ns->level + 1; l <= pid->level; l++)
+			*vpids++ = pid->numbers[l].nr;
 	}
 	ret = ckpt_write_obj(ctx, &h->h);
 	ckpt_hdr_put(ctx, h);

@@ -716,6 +716,8 @@ void ckpt_ctx_free(struct ckpt_ctx *ctx)
 	kvfree(ctx->still);
 	if (ctx->root_task)
 		put_task_struct(ctx->root_task);
+	if (ctx->restarter)
+		put_task_struct(ctx->restarter);
 	if (ctx->user_ns)
 		put_user_ns(ctx->user_ns);
 	if (ctx->file)

@@ -110,6 +110,8 @@ struct ckpt_ctx {
 	 * coordinator reads the image's header and tail.
 	 */
 	struct task_struct *restore_task;
+	u32 restore_nr_tasks;		/* restart: tasks in TREE */
+	struct task_struct *restarter;	/* restart: the caller (a reference) */
 	/*
 	 * Set by restart.c once current has been changed: from then on an
 	 * error kills the task instead of returning to its old self.

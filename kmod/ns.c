@@ -193,24 +193,29 @@ static int kcr_check_task_ns(struct ckpt_ctx *ctx, struct task_struct *t,
 	pid_t pid = task_pid_vnr(t);
 	unsigned int k;
 
+	/*
+	 * Pid namespaces made by clone(CLONE_NEWPID) come back as they were
+	 * made; one that unshare(CLONE_NEWPID) prepared for the task's next
+	 * children would not (its children would land in the task's own).
+	 */
+	if (h->ns[CKPT_NS_PID_FOR_CHILDREN] != h->ns[CKPT_NS_PID])
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"task %d has its own pid namespace for its children (unshare(CLONE_NEWPID)): not supported yet",
+				pid);
 	for (k = 0; k < CKPT_NS_NKINDS; k++) {
-		if (k == CKPT_NS_UTS || h->ns[k] == CKPT_NS_CALLER)
+		if (k == CKPT_NS_UTS || k == CKPT_NS_PID ||
+		    k == CKPT_NS_PID_FOR_CHILDREN ||
+		    h->ns[k] == CKPT_NS_CALLER)
 			continue;
 		switch (k) {
-		case CKPT_NS_PID:
-			return ckpt_err(ctx, -EOPNOTSUPP,
-					"task %d is in its own pid namespace: not supported yet (comes with process trees)",
-					pid);
 		case CKPT_NS_USER:
 			return ckpt_err(ctx, -EOPNOTSUPP,
 					"task %d is in its own user namespace: not supported yet",
 					pid);
-		case CKPT_NS_PID_FOR_CHILDREN:
 		case CKPT_NS_TIME_FOR_CHILDREN:
 			return ckpt_err(ctx, -EOPNOTSUPP,
-					"task %d has its own %s namespace (unshared for its children): not supported yet",
-					pid, k == CKPT_NS_PID_FOR_CHILDREN ?
-					"pid" : "time");
+					"task %d has its own time namespace (unshared for its children): not supported yet",
+					pid);
 		default:
 			return ckpt_err(ctx, -EOPNOTSUPP,
 					"task %d is in its own %s namespace: not supported yet",

@@ -182,25 +182,13 @@ out:
 
 /*
  * The namespaces the restarter has (kcr_reference_namespaces()): the
- * coordinator is the parent of the task it creates (the thread that
- * called the ioctl, waiting for it, so it stays); with RESTART_TASKSELF
- * the restarter is current.
+ * caller of the ioctl, the coordinator (the parent of the root, not of
+ * the other tasks) or, with RESTART_TASKSELF, current.
  */
 static int kcr_restarter_namespaces(struct ckpt_ctx *ctx,
 				    const void *ns[CKPT_NS_NKINDS])
 {
-	struct task_struct *p;
-	int ret;
-
-	if (ctx->uflags & RESTART_TASKSELF)
-		return kcr_reference_namespaces(current, ns);
-	rcu_read_lock();
-	p = rcu_dereference(current->real_parent);
-	get_task_struct(p);
-	rcu_read_unlock();
-	ret = kcr_reference_namespaces(p, ns);
-	put_task_struct(p);
-	return ret;
+	return kcr_reference_namespaces(ctx->restarter, ns);
 }
 
 /*
@@ -216,14 +204,19 @@ static int kcr_check_restore_ns(struct ckpt_ctx *ctx,
 	int ret;
 
 	for (k = 0; k < CKPT_NS_NKINDS; k++) {
-		/* One task per image for now: the root's or the caller's. */
-		if (h->ns[k] < 0 || h->ns[k] > 1)
+		/* The caller's, or the one of a task of the tree. */
+		if (h->ns[k] < 0 || h->ns[k] > ctx->restore_nr_tasks)
 			return ckpt_err(ctx, -EINVAL,
 					"task namespaces: %s namespace %d",
 					kcr_ns_name(k), h->ns[k]);
 	}
+	/* Pid namespaces are made as the tree is (restart_tree.c). */
+	if (h->ns[CKPT_NS_PID_FOR_CHILDREN] != h->ns[CKPT_NS_PID])
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"the task had its own pid namespace for its children (unshare(CLONE_NEWPID)): not supported yet");
 	for (k = 0; k < CKPT_NS_NKINDS; k++) {
-		if (k == CKPT_NS_UTS || h->ns[k] == CKPT_NS_CALLER)
+		if (k == CKPT_NS_UTS || h->ns[k] == CKPT_NS_CALLER ||
+		    k == CKPT_NS_PID || k == CKPT_NS_PID_FOR_CHILDREN)
 			continue;
 		return ckpt_err(ctx, -EOPNOTSUPP,
 				"the image's task is in its own %s namespace: not supported yet",
@@ -237,8 +230,20 @@ static int kcr_check_restore_ns(struct ckpt_ctx *ctx,
 		return ckpt_err(ctx, ret, "namespaces of the restarter");
 	if (ctx->restore_cred)
 		mine[CKPT_NS_USER] = ctx->restore_cred->user_ns;
+	/*
+	 * The tree made the task's pid namespace: the restarter's for the
+	 * image's tasks in the checkpointer's, another for the others.
+	 */
+	if ((h->ns[CKPT_NS_PID] == CKPT_NS_CALLER) !=
+	    (mine[CKPT_NS_PID] == theirs[CKPT_NS_PID]))
+		return ckpt_err(ctx, -EINVAL,
+				"task namespaces: pid namespace %d, but the task %s the restarter's",
+				h->ns[CKPT_NS_PID],
+				mine[CKPT_NS_PID] == theirs[CKPT_NS_PID] ?
+				"is in" : "is not in");
 	for (k = 0; k < CKPT_NS_NKINDS; k++) {
-		if (k == CKPT_NS_UTS || mine[k] == theirs[k])
+		if (k == CKPT_NS_UTS || mine[k] == theirs[k] ||
+		    k == CKPT_NS_PID || k == CKPT_NS_PID_FOR_CHILDREN)
 			continue;
 		return ckpt_err(ctx, -EOPNOTSUPP,
 				"the restarted task would be in a %s namespace other than the restarter's, and the image's task was in the checkpointer's",

@@ -61,9 +61,11 @@ void kcr_restart_put(struct kcr_restart *r)
 		return;
 	for (i = 0; i < r->nr_tasks; i++) {
 		kvfree(r->tasks[i].cpu);
+		put_pid(r->tasks[i].spid);
 		if (r->tasks[i].task)
 			put_task_struct(r->tasks[i].task);
 	}
+	kvfree(r->vpids);
 	kvfree(r->tasks);
 	ckpt_ctx_free(r->ctx);
 	kfree(r);
@@ -530,8 +532,10 @@ int kcr_restart_child(void *arg)
 		goto die;
 	ctx->tsk = t;
 	ctx->restore_task = t;
+	/* Its pid in its own namespace: the innermost of the image's. */
 	if (!(ctx->uflags & RESTART_NO_PIDS) &&
-	    task_pid_vnr(t) != rt->pids.vpid)
+	    task_pid_vnr(t) != (rt->pids.depth ?
+				rt->vpids[rt->pids.depth - 1] : rt->pids.vpid))
 		ret = ckpt_err(ctx, -EBUSY, "got pid %d instead of %d",
 			       task_pid_vnr(t), rt->pids.vpid);
 	if (!ret && rt->leader < 0)
@@ -723,7 +727,8 @@ void kcr_reap(pid_t pid)
  */
 pid_t kcr_create_task(struct ckpt_ctx *ctx, struct kcr_rtask *rt)
 {
-	pid_t set_tid = rt->pids.vpid;
+	pid_t set_tid[KCR_MAX_PID_DEPTH + 1];
+	u32 d = rt->pids.depth, l;
 	struct kernel_clone_args args = {
 		.exit_signal = SIGCHLD,
 		.fn = KCR_RESTART_CHILD_FN,
@@ -738,8 +743,24 @@ pid_t kcr_create_task(struct ckpt_ctx *ctx, struct kcr_rtask *rt)
 			     CLONE_THREAD | CLONE_SYSVSEM;
 		args.exit_signal = 0;
 	}
+	/*
+	 * The init of a pid namespace: a new one, made as clone() makes
+	 * it (the root, when it was pid 1, or a task one level deeper than
+	 * its parent).
+	 */
+	if (rt->parent == -1 ? rt->pids.vpid == 1 :
+	    rt->parent >= 0 && d > rt->r->tasks[rt->parent].pids.depth)
+		args.flags |= CLONE_NEWPID;
+	/* clone3()'s order: innermost namespace first, the root's last. */
+	for (l = 0; l < d; l++)
+		set_tid[l] = rt->vpids[d - 1 - l];
+	set_tid[d] = rt->pids.vpid;
 	if (!(ctx->uflags & RESTART_NO_PIDS)) {
-		args.set_tid = &set_tid;
+		args.set_tid = set_tid;
+		args.set_tid_size = d + 1;
+	} else if (args.flags & CLONE_NEWPID) {
+		/* Fresh pids, but an init is pid 1 in its namespace. */
+		args.set_tid = set_tid;
 		args.set_tid_size = 1;
 	}
 	refcount_inc(&rt->r->users);
@@ -752,19 +773,23 @@ pid_t kcr_create_task(struct ckpt_ctx *ctx, struct kcr_rtask *rt)
 	kcr_block_signals(&saved);
 	pid = kcr_kernel_clone(&args);
 	sigprocmask(SIG_SETMASK, &saved, NULL);
-	if (pid >= 0)
+	if (pid >= 0) {
+		WRITE_ONCE(rt->pid, pid);
+		/* Published whole to kcr_kill_tree() and kcr_pgid_of(). */
+		smp_store_release(&rt->spid, find_get_pid(pid));
 		return pid;
+	}
 	refcount_dec(&rt->r->users);
 	if (pid == -EEXIST)
 		return ckpt_err(ctx, -EBUSY,
 				"pid %d is in use (restart with RESTART_NO_PIDS for fresh pids)",
-				set_tid);
+				rt->pids.vpid);
 	if (pid == -EPERM && args.set_tid)
 		return ckpt_err(ctx, -EPERM,
 				"choosing pid %d needs CAP_CHECKPOINT_RESTORE (or RESTART_NO_PIDS)",
-				set_tid);
+				rt->pids.vpid);
 	return ckpt_err(ctx, pid, "cannot create the task of pid %d",
-			set_tid);
+			rt->pids.vpid);
 }
 
 /*
@@ -776,14 +801,13 @@ static void kcr_kill_tree(struct kcr_restart *r)
 {
 	unsigned int i;
 
+	/* By struct pid: a task's number is its creator's namespace's. */
 	for (i = 0; i < r->nr_tasks; i++) {
-		struct pid *p;
+		/* Pairs with the release in kcr_create_task(). */
+		struct pid *p = smp_load_acquire(&r->tasks[i].spid);
 
-		if (READ_ONCE(r->tasks[i].pid) <= 0)
-			continue;
-		p = find_get_pid(READ_ONCE(r->tasks[i].pid));
-		kill_pid(p, SIGKILL, 1);
-		put_pid(p);
+		if (p)
+			kill_pid(p, SIGKILL, 1);
 	}
 }
 
@@ -971,6 +995,8 @@ long kcr_ioctl_restart(struct file *dev, void __user *uarg)
 	}
 	refcount_set(&r->users, 1);
 	r->ctx = ctx;
+	get_task_struct(current);
+	ctx->restarter = current;
 	r->dev = get_file(dev);
 	init_waitqueue_head(&r->wq);
 	r->turn = -1;

@@ -6,6 +6,7 @@
 #ifndef _KCR_RESTART_H
 #define _KCR_RESTART_H
 
+#include <linux/pid_namespace.h>
 #include <linux/refcount.h>
 #include <linux/sched.h>
 #include <linux/task_work.h>
@@ -20,6 +21,7 @@ struct kcr_rtask {
 	struct kcr_restart *r;
 	int idx;			/* in r->tasks, TREE order */
 	struct ckpt_pids pids;		/* its entry of TREE */
+	const s32 *vpids;		/* pids.depth nested pids, or NULL */
 	/*
 	 * Index of its parent (-1: the root, whose parent is the caller),
 	 * or KCR_THREAD for a thread, which its leader creates.
@@ -33,7 +35,8 @@ struct kcr_rtask {
 	 */
 	int pgrp;
 	bool session_leader;		/* setsid() */
-	pid_t pid;			/* as created, in the restarter's ns */
+	pid_t pid;			/* as created, in its creator's ns */
+	struct pid *spid;		/* the same, for any namespace */
 	/* Set under r->wq's lock, read by the waiters of r->wq. */
 	bool done;			/* its records are read (err: how) */
 	bool zombie;			/* it exits as it did, in its turn */
@@ -47,6 +50,9 @@ struct kcr_rtask {
 };
 
 #define KCR_THREAD		(-2)
+
+/* Pid namespaces below the root's that a task of an image may be in. */
+#define KCR_MAX_PID_DEPTH	MAX_PID_NS_LEVEL
 
 #define KCR_PGRP_INHERIT	(-1)
 #define KCR_PGRP_OWN		(-2)
@@ -77,6 +83,7 @@ struct kcr_restart {
 	struct file *dev;
 	unsigned int nr_tasks;
 	struct kcr_rtask *tasks;
+	s32 *vpids;			/* TREE's, for the tasks' vpids */
 	wait_queue_head_t wq;
 	int turn;			/* task reading its records, or -1 */
 	int verdict;			/* KCR_VERDICT_* */

@@ -55,6 +55,17 @@ static int kcr_tree_shape(struct ckpt_ctx *ctx, struct kcr_restart *r,
 					"tree: the parent %d of pid %d is not before it in the tree",
 					p->vppid, p->vpid);
 		parent = &r->tasks[rt->parent];
+		/* Its parent's pid namespace, or a new one that it is init of. */
+		if (p->depth != parent->pids.depth &&
+		    (p->depth != parent->pids.depth + 1 ||
+		     rt->vpids[p->depth - 1] != 1))
+			return ckpt_err(ctx, -EINVAL,
+					"tree: pid %d at pid namespace depth %u, its parent %d at %u",
+					p->vpid, p->depth, p->vppid,
+					parent->pids.depth);
+	} else if (p->depth) {
+		return ckpt_err(ctx, -EINVAL, "tree: root at depth %u",
+				p->depth);
 	}
 
 	/* A session leader leads its own group, and never leaves either. */
@@ -117,7 +128,7 @@ static int kcr_tree_thread(struct ckpt_ctx *ctx, struct kcr_restart *r,
 				p->vpid, p->vtgid);
 	l = &r->tasks[rt->leader].pids;
 	if (p->vppid != l->vppid || p->vsid != l->vsid ||
-	    p->vpgid != l->vpgid)
+	    p->vpgid != l->vpgid || p->depth != l->depth)
 		return ckpt_err(ctx, -EINVAL,
 				"tree: thread %d of %d: parent %d session %d group %d, its leader's %d %d %d",
 				p->vpid, p->vtgid, p->vppid, p->vsid, p->vpgid,
@@ -142,7 +153,7 @@ static int kcr_tree_check(struct ckpt_ctx *ctx, struct kcr_restart *r)
 		rt->idx = i;
 		rt->leader = -1;
 		if (p->vpid <= 0 || p->vsid < 0 || p->vpgid < 0 ||
-		    p->vppid < 0 || (!i && p->vppid) || p->depth)
+		    p->vppid < 0 || (!i && p->vppid))
 			ret = ckpt_err(ctx, -EINVAL,
 				       "tree: task %u: pid %d ppid %d sid %d pgid %d depth %u",
 				       i, p->vpid, p->vppid, p->vsid, p->vpgid,
@@ -166,6 +177,46 @@ static int kcr_tree_check(struct ckpt_ctx *ctx, struct kcr_restart *r)
 	return ret;
 }
 
+/*
+ * The nested pids: each task's depth of them, in TREE order. A task is
+ * in its parent's pid namespace or is the init (pid 1) of one made just
+ * below it (clone(CLONE_NEWPID)).
+ */
+static int kcr_tree_vpids(struct ckpt_ctx *ctx, struct kcr_restart *r,
+			  const s32 *vpids, u32 nr)
+{
+	u32 i, d, used = 0;
+
+	if (nr) {
+		r->vpids = kvmalloc_array(nr, sizeof(*vpids),
+					  GFP_KERNEL_ACCOUNT);
+		if (!r->vpids)
+			return -ENOMEM;
+		memcpy(r->vpids, vpids, nr * sizeof(*vpids));
+	}
+	for (i = 0; i < r->nr_tasks; i++) {
+		struct kcr_rtask *rt = &r->tasks[i];
+
+		d = rt->pids.depth;
+		if (d > KCR_MAX_PID_DEPTH || d > nr - used)
+			return ckpt_err(ctx, -EINVAL,
+					"tree: pid %d at pid namespace depth %u (%u nested pids left)",
+					rt->pids.vpid, d, nr - used);
+		rt->vpids = d ? r->vpids + used : NULL;
+		for (used += d; d; d--)
+			if (rt->vpids[d - 1] <= 0)
+				return ckpt_err(ctx, -EINVAL,
+						"tree: pid %d: nested pid %d",
+						rt->pids.vpid,
+						rt->vpids[d - 1]);
+	}
+	if (used != nr)
+		return ckpt_err(ctx, -EINVAL,
+				"tree: %u nested pids, the depths add up to %u",
+				nr, used);
+	return 0;
+}
+
 int kcr_read_tree(struct ckpt_ctx *ctx, struct kcr_restart *r)
 {
 	unsigned int max = min_t(unsigned int, kcr_max_objects,
@@ -177,12 +228,14 @@ int kcr_read_tree(struct ckpt_ctx *ctx, struct kcr_restart *r)
 
 	/* Room for one more task than allowed, to say what is wrong. */
 	h = ckpt_read_obj_payload(ctx, sizeof(*h), CKPT_HDR_TREE,
-				  ((size_t)max + 1) * sizeof(struct ckpt_pids),
-				  &payload);
+				  ((size_t)max + 1) * (sizeof(struct ckpt_pids) +
+				  KCR_MAX_PID_DEPTH * sizeof(s32)), &payload);
 	if (IS_ERR(h))
 		return PTR_ERR(h);
 	if (!h->nr_tasks || h->nr_tasks > max + 1 ||
-	    payload != (size_t)h->nr_tasks * sizeof(struct ckpt_pids))
+	    h->nr_vpids > (size_t)h->nr_tasks * KCR_MAX_PID_DEPTH ||
+	    payload != (size_t)h->nr_tasks * sizeof(struct ckpt_pids) +
+		       (size_t)h->nr_vpids * sizeof(s32))
 		ret = ckpt_err(ctx, -EINVAL,
 			       "tree: %u tasks, %u nested pids, %zu bytes of pids",
 			       h->nr_tasks, h->nr_vpids, payload);
@@ -190,10 +243,6 @@ int kcr_read_tree(struct ckpt_ctx *ctx, struct kcr_restart *r)
 		ret = ckpt_err(ctx, -E2BIG,
 			       "tree of more than %u tasks (module parameter max_objects)",
 			       max);
-	else if (h->nr_vpids)
-		ret = ckpt_err(ctx, -EOPNOTSUPP,
-			       "tree: %u pids in nested pid namespaces: not restored yet",
-			       h->nr_vpids);
 	if (ret)
 		goto out;
 	r->tasks = kvcalloc(h->nr_tasks, sizeof(*r->tasks),
@@ -203,10 +252,14 @@ int kcr_read_tree(struct ckpt_ctx *ctx, struct kcr_restart *r)
 		goto out;
 	}
 	r->nr_tasks = h->nr_tasks;
+	ctx->restore_nr_tasks = h->nr_tasks;
 	for (i = 0; i < r->nr_tasks; i++)
 		memcpy(&r->tasks[i].pids, (struct ckpt_pids *)(h + 1) + i,
 		       sizeof(struct ckpt_pids));
-	ret = kcr_tree_check(ctx, r);
+	ret = kcr_tree_vpids(ctx, r, (s32 *)((struct ckpt_pids *)(h + 1) +
+					     r->nr_tasks), h->nr_vpids);
+	if (!ret)
+		ret = kcr_tree_check(ctx, r);
 out:
 	ckpt_hdr_put(ctx, h);
 	return ret;
@@ -224,7 +277,6 @@ int kcr_create_children(struct ckpt_ctx *ctx, struct kcr_rtask *rt)
 		pid = kcr_create_task(ctx, &r->tasks[j]);
 		if (pid < 0)
 			return pid;
-		WRITE_ONCE(r->tasks[j].pid, pid);
 	}
 	return 0;
 }
@@ -241,7 +293,6 @@ int kcr_create_threads(struct ckpt_ctx *ctx, struct kcr_rtask *rt)
 		pid = kcr_create_task(ctx, &r->tasks[j]);
 		if (pid < 0)
 			return pid;
-		WRITE_ONCE(r->tasks[j].pid, pid);
 	}
 	return 0;
 }
@@ -253,7 +304,8 @@ static pid_t kcr_pgid_of(struct kcr_restart *r, int idx)
 	pid_t pgid = 0;
 
 	rcu_read_lock();
-	t = pid_task(find_vpid(r->tasks[idx].pid), PIDTYPE_PID);
+	/* Pairs with the release in kcr_create_task(). */
+	t = pid_task(smp_load_acquire(&r->tasks[idx].spid), PIDTYPE_PID);
 	if (t)
 		pgid = pid_vnr(task_pgrp(t));
 	rcu_read_unlock();

@@ -143,9 +143,14 @@ func checkpointTree(t *testing.T, d *kcr.Device, cg *freezer.Cgroup, root int, p
 	if err != nil {
 		t.Fatalf("checkpoint of the tree of pid %d: %v\n%s", root, err, log)
 	}
-	// Dead is not enough: the pids are free once reaped.
+	// Dead is not enough: the pids are free once reaped. The image's
+	// pids are ours only when its root is not a pid namespace's init.
+	tp := treePids(t, path)
+	if int(tp[0].Vpid) != root {
+		return
+	}
 	var pids []int
-	for _, p := range treePids(t, path) {
+	for _, p := range tp {
 		pids = append(pids, int(p.Vpid))
 	}
 	killTree(t, pids)

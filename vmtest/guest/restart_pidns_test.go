@@ -1,0 +1,99 @@
+//go:build kcrguest
+
+package guest
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// A tree whose root is the init of a pid namespace, with a namespace
+// nested two levels below the restarter's, is restarted into new
+// namespaces with the same pids at every level (rt_pidns checks them,
+// and its memory, in every process).
+func TestRestartPidNamespaces(t *testing.T) {
+	d := device(t)
+	tr := startTree(t, "rt_pidns")
+	b, err := os.ReadFile(tr.rt.Image + ".root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkpointTree(t, d, tr.cg, root, tr.rt.Image)
+	_ = tr.cmd.Wait()
+	pids := treePids(t, tr.rt.Image)
+	if len(pids) != 5 || pids[0].Vpid != 1 {
+		t.Fatalf("image tree %+v: want 5 tasks under a pid-1 root", pids)
+	}
+	nested := 0
+	for _, p := range pids {
+		if p.Depth == 1 {
+			nested++
+		}
+	}
+	if nested != 2 {
+		t.Fatalf("image tree %+v: want 2 tasks one namespace deeper", pids)
+	}
+	tr.rt.OrigPid = root
+	if err := restartImage(t, d, tr.rt); err != nil {
+		t.Fatalf("restart: %v\n%s", err, tr.rt.Log)
+	}
+	// The restarted init is our child; its namespace is a new one.
+	mine, _ := os.Readlink("/proc/self/ns/pid")
+	theirs, _ := os.Readlink("/proc/" + strconv.Itoa(tr.rt.Pid) + "/ns/pid")
+	if mine == theirs || theirs == "" {
+		t.Errorf("restarted root's pid namespace %q, ours %q", theirs, mine)
+	}
+	tr.rt.wait(t, true)
+	tr.rt.RequirePass(t)
+}
+
+// Killing the restarted init ends its namespace, nested one included.
+func TestRestartPidNamespaceInitDeath(t *testing.T) {
+	d := device(t)
+	tr := startTree(t, "rt_pidns")
+	b, err := os.ReadFile(tr.rt.Image + ".root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	checkpointTree(t, d, tr.cg, root, tr.rt.Image)
+	_ = tr.cmd.Wait()
+	if err := restartImage(t, d, tr.rt); err != nil {
+		t.Fatalf("restart: %v\n%s", err, tr.rt.Log)
+	}
+	// Every task of the namespace, as we see them.
+	var members []int
+	for _, p := range childrenTree(t, tr.rt.Pid) {
+		members = append(members, p)
+	}
+	if len(members) != 4 {
+		t.Fatalf("restarted init %d has descendants %v, want 4", tr.rt.Pid, members)
+	}
+	if err := unix.Kill(tr.rt.Pid, unix.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	var ws unix.WaitStatus
+	if _, err := unix.Wait4(tr.rt.Pid, &ws, 0, nil); err != nil || !ws.Signaled() {
+		t.Fatalf("restarted init: %v, %s", err, describeStatus(ws))
+	}
+	killTree(t, members) // they are gone: this only reaps and checks
+}
+
+// childrenTree lists every descendant of pid.
+func childrenTree(t *testing.T, pid int) []int {
+	t.Helper()
+	var all []int
+	for _, k := range childrenOf(t, pid) {
+		all = append(all, k)
+		all = append(all, childrenTree(t, k)...)
+	}
+	return all
+}
