@@ -572,11 +572,16 @@ long kcr_ioctl_checkpoint(struct file *dev, void __user *uarg)
 		return ret;
 	}
 	ret = kcr_get_root(ctx, args.pid, &hold);
+	/* freezer.c: the target's cgroups read CHECKPOINTING until _end(). */
+	if (!ret)
+		ret = kcr_freezer_checkpoint_begin(ctx, ctx->root_task);
 	if (!ret)
 		ret = kcr_collect_tasks(ctx);
 	if (!ret)
 		ret = kcr_do_checkpoint(ctx, &hold);
 	kcr_hold_release(&hold);
+	/* freezer.c: every exit path after kcr_get_root() passes here. */
+	kcr_freezer_checkpoint_end(ctx);
 	if (ret)
 		kcr_write_error(ctx, ret);
 	else
