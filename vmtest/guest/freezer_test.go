@@ -556,7 +556,9 @@ func TestFreezerCheckpointerKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unix.Close(rfd)
+	var out strings.Builder
 	cmd := exec.Command("/bin/kcr", "checkpoint", strconv.Itoa(c.pid()), "-o", fifo)
+	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -564,6 +566,12 @@ func TestFreezerCheckpointerKilled(t *testing.T) {
 	go func() { done <- cmd.Wait() }()
 	t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
 	waitPipeWriter(t, "kcr checkpoint", func() []string {
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("kcr checkpoint ended before it was killed: %v\n%s", err, out.String())
+		default:
+		}
 		ts, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", cmd.Process.Pid))
 		return ts
 	})
