@@ -153,11 +153,13 @@ func (c *Cgroup) Set(s State) error {
 	arg := uapi.CkptIocFreezer{State: uint32(s)}
 	err := c.ioctl(uapi.CKPT_IOC_FREEZER_SET, &arg)
 	if errors.Is(err, kcr.ErrNoModule) {
-		v := "0"
-		if s == Frozen {
-			v = "1"
+		switch s {
+		case Frozen:
+			return c.write("cgroup.freeze", "1")
+		case Thawed:
+			return c.write("cgroup.freeze", "0")
 		}
-		return c.write("cgroup.freeze", v)
+		return fmt.Errorf("freezer: setting %s to %v: %w", c.Path, s, unix.EINVAL)
 	}
 	if err != nil {
 		return fmt.Errorf("freezer: setting %s to %v: %w", c.Path, s, err)

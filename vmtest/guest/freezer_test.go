@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -57,6 +58,23 @@ func requireState(t *testing.T, cg *freezer.Cgroup, want freezer.State) {
 	got, err := cg.State()
 	if err != nil || got != want {
 		t.Fatalf("%s: state %v (%v), want %v", cg.Path, got, err, want)
+	}
+}
+
+// thawDirect thaws a cgroup v2 group by writing its cgroup.freeze, as
+// root may while a checkpoint holds it CHECKPOINTING, and waits until it
+// reads THAWED.
+func thawDirect(t *testing.T, cg *freezer.Cgroup) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(cg.Path, "cgroup.freeze"), []byte("0"), 0); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for s, err := cg.State(); s != freezer.Thawed; s, err = cg.State() {
+		if err != nil || time.Now().After(deadline) {
+			t.Fatalf("%s after writing 0 to cgroup.freeze: %v (%v), want THAWED", cg.Path, s, err)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -441,11 +459,14 @@ func TestFreezerCheckpointingRefusesThaw(t *testing.T) {
 		t.Fatalf("kcr state while CHECKPOINTING: %v, %q", err, out)
 	}
 
-	// Read the image slowly.
+	// Read the image slowly; thaws keep being refused while the first
+	// half of it streams (the checkpoint cannot end before its reader
+	// has read all but a pipe's worth).
 	img, err := os.Create(c.rt.Image)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var read atomic.Int64
 	copied := make(chan error, 1)
 	go func() {
 		buf := make([]byte, 64<<10)
@@ -456,6 +477,7 @@ func TestFreezerCheckpointingRefusesThaw(t *testing.T) {
 					copied <- werr
 					return
 				}
+				read.Add(int64(n))
 			}
 			if err != nil {
 				copied <- nil
@@ -464,17 +486,11 @@ func TestFreezerCheckpointingRefusesThaw(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 	}()
-	// Thaws keep being refused while it streams.
-	for done := false; !done; {
-		select {
-		case <-call.done:
-			done = true
-		default:
-			if err := cg.Set(freezer.Thawed); !errors.Is(err, unix.EBUSY) {
-				t.Fatalf("SET THAWED during the checkpoint: %v, want EBUSY", err)
-			}
-			time.Sleep(20 * time.Millisecond)
+	for read.Load() < 4<<20 {
+		if err := cg.Set(freezer.Thawed); !errors.Is(err, unix.EBUSY) {
+			t.Fatalf("SET THAWED during the checkpoint, %d bytes of the image read: %v, want EBUSY", read.Load(), err)
 		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	if err, log := call.result(t); err != nil {
 		t.Fatalf("checkpoint: %v\n%s", err, log)
@@ -507,9 +523,7 @@ func TestFreezerDirectThawDuringCheckpoint(t *testing.T) {
 	waitPipeWriter(t, "the checkpoint", call.threads)
 	requireState(t, cg, freezer.Checkpointing)
 
-	if err := os.WriteFile(filepath.Join(cg.Path, "cgroup.freeze"), []byte("0"), 0); err != nil {
-		t.Fatal(err)
-	}
+	thawDirect(t, cg)
 	deadline := time.Now().Add(time.Minute)
 	for c.count(t) == a {
 		if time.Now().After(deadline) {
@@ -517,8 +531,6 @@ func TestFreezerDirectThawDuringCheckpoint(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	// Its own freeze is off: not CHECKPOINTING any more.
-	requireState(t, cg, freezer.Thawed)
 	if err := os.WriteFile(filepath.Join(cg.Path, "cgroup.freeze"), []byte("1"), 0); err != nil {
 		t.Fatal(err)
 	}
