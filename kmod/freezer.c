@@ -216,26 +216,21 @@ static int kcr_fz_read(struct ckpt_ctx *ctx, struct kcr_fz *fz,
 	return 0;
 }
 
-static int kcr_fz_write(struct ckpt_ctx *ctx, struct kcr_fz *fz,
-			const char *name, const char *val)
+/*
+ * Write val to the open control file f. Called under kcr_fz_mutex, so it
+ * reports nothing itself (a message writes to logfd, under locks of its
+ * own): the caller does, after unlocking.
+ */
+static ssize_t kcr_fz_write(struct file *f, const char *val)
 {
 	size_t len = strlen(val);
-	struct file *f;
 	loff_t pos = 0;
 	ssize_t n;
 
-	f = kcr_fz_file(ctx, fz, name, O_WRONLY);
-	if (IS_ERR(f))
-		return PTR_ERR(f);
 	n = kernel_write(f, val, len, &pos);
-	fput(f);
-	if (n < 0)
-		return ckpt_err(ctx, n, "writing %s to %pD/%s", val, fz->dir,
-				name);
-	if (n != len)
-		return ckpt_err(ctx, -EIO, "short write to %pD/%s", fz->dir,
-				name);
-	return 0;
+	if (n >= 0 && n != len)
+		n = -EIO;
+	return n;
 }
 
 /* A file holding "0\n" or "1\n": cgroup.freeze, freezer.self_freezing. */
@@ -385,8 +380,9 @@ long kcr_ioctl_freezer_set(struct file *dev, void __user *uarg)
 	struct ckpt_ioc_freezer args;
 	struct ckpt_ctx *ctx = NULL;
 	struct kcr_fz fz = { };
-	bool freeze, self;
+	bool freeze, self, busy;
 	const char *file, *val;
+	struct file *f;
 	long ret;
 
 	ret = kcr_fz_args(uarg, &args, &ctx, &fz);
@@ -416,23 +412,43 @@ long kcr_ioctl_freezer_set(struct file *dev, void __user *uarg)
 		val = freeze ? "1" : "0";
 	}
 
-	ret = mutex_lock_killable(&kcr_fz_mutex);
-	if (ret)
-		goto out;
 	/*
-	 * Under the mutex: no checkpoint begins between this check and the
-	 * write. Only a cgroup whose own freeze is on can be CHECKPOINTING:
-	 * writing an ancestor that is not frozen itself thaws nothing.
+	 * Only a cgroup whose own freeze is on can be CHECKPOINTING: writing
+	 * an ancestor that is not frozen itself thaws nothing. The file is
+	 * read and opened before kcr_fz_mutex is taken: a checkpoint takes
+	 * the mutex inside its target's exec_update_lock, which reading a
+	 * /proc/PID file takes inside its seq_file lock, so no seq_file may
+	 * be read (nor a path looked up) under the mutex.
 	 */
 	ret = kcr_fz_read_bool(ctx, &fz, fz.v1 ? "freezer.self_freezing" :
 			       "cgroup.freeze", &self);
-	if (!ret && self && kcr_fz_held(fz.kn))
+	if (ret)
+		goto out;
+	f = kcr_fz_file(ctx, &fz, file, O_WRONLY);
+	if (IS_ERR(f)) {
+		ret = PTR_ERR(f);
+		goto out;
+	}
+	ret = mutex_lock_killable(&kcr_fz_mutex);
+	if (ret) {
+		fput(f);
+		goto out;
+	}
+	/* Under the mutex: no checkpoint begins between check and write. */
+	busy = self && kcr_fz_held(fz.kn);
+	if (!busy)
+		ret = kcr_fz_write(f, val);
+	mutex_unlock(&kcr_fz_mutex);
+	fput(f);
+	if (busy)
 		ret = ckpt_err(ctx, -EBUSY,
 			       "%pD is CHECKPOINTING: a checkpoint of its tasks is running",
 			       fz.dir);
-	if (!ret)
-		ret = kcr_fz_write(ctx, &fz, file, val);
-	mutex_unlock(&kcr_fz_mutex);
+	else if (ret < 0)
+		ret = ckpt_err(ctx, ret, "writing %s to %pD/%s", val, fz.dir,
+			       file);
+	else
+		ret = 0;
 out:
 	kcr_fz_close(&fz);
 	ckpt_ctx_free(ctx);
