@@ -581,6 +581,12 @@ static int kcr_do_checkpoint(struct ckpt_ctx *ctx)
 	int i, ret;
 
 	ret = kcr_check_access(ctx);
+	/*
+	 * freezer.c: the root's cgroups read CHECKPOINTING until _end(),
+	 * once the caller is known to be allowed to checkpoint the tree.
+	 */
+	if (!ret)
+		ret = kcr_freezer_checkpoint_begin(ctx, ctx->root_task);
 	if (!ret)
 		ret = kcr_write_header(ctx);
 	if (!ret)
@@ -630,6 +636,8 @@ long kcr_ioctl_checkpoint(struct file *dev, void __user *uarg)
 		ret = kcr_collect_tasks(ctx);
 	if (!ret)
 		ret = kcr_do_checkpoint(ctx);
+	/* freezer.c: every exit path after kcr_get_root() passes here. */
+	kcr_freezer_checkpoint_end(ctx);
 	if (ret)
 		kcr_write_error(ctx, ret);
 	else

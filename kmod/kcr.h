@@ -519,5 +519,15 @@ long kcr_ioctl_checkpoint(struct file *dev, void __user *uarg);
 
 /* clone_pids.c: CKPT_IOC_CLONE_WITH_PIDS, returns like fork() */
 long kcr_ioctl_clone_with_pids(struct file *dev, void __user *uarg);
+/*
+ * freezer.c: CKPT_IOC_FREEZER_GET/SET, and the CHECKPOINTING state of the
+ * cgroups of a checkpoint's frozen root task: begin (0, -ENOMEM or -EINTR)
+ * once the target is found frozen, end in every exit path of the
+ * checkpoint (a no-op when begin did not hold anything).
+ */
+long kcr_ioctl_freezer_get(struct file *dev, void __user *uarg);
+long kcr_ioctl_freezer_set(struct file *dev, void __user *uarg);
+int kcr_freezer_checkpoint_begin(struct ckpt_ctx *ctx, struct task_struct *root);
+void kcr_freezer_checkpoint_end(struct ckpt_ctx *ctx);
 
 #endif /* _KCR_KCR_H */

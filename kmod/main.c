@@ -35,6 +35,10 @@ static long kcr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return kcr_ioctl_restart(file, (void __user *)arg);
 	case CKPT_IOC_CLONE_WITH_PIDS:
 		return kcr_ioctl_clone_with_pids(file, (void __user *)arg);
+	case CKPT_IOC_FREEZER_GET:
+		return kcr_ioctl_freezer_get(file, (void __user *)arg);
+	case CKPT_IOC_FREEZER_SET:
+		return kcr_ioctl_freezer_set(file, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

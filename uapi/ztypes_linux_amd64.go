@@ -68,6 +68,8 @@ type CkptIocFreezer struct {
 	CgroupFd int32
 	State    uint32
 	Flags    uint64
+	Logfd    int32
+	_        uint32
 }
 
 const (
@@ -75,8 +77,8 @@ const (
 	CKPT_IOC_CHECKPOINT      = 0x4018cc01
 	CKPT_IOC_RESTART         = 0x4018cc02
 	CKPT_IOC_CLONE_WITH_PIDS = 0x4048cc03
-	CKPT_IOC_FREEZER_GET     = 0xc010cc04
-	CKPT_IOC_FREEZER_SET     = 0x4010cc05
+	CKPT_IOC_FREEZER_GET     = 0xc018cc04
+	CKPT_IOC_FREEZER_SET     = 0x4018cc05
 )
 
 // From linux/checkpoint_hdr.h.

@@ -14,6 +14,9 @@ commands:
   checkpoint PID -o IMAGE   checkpoint a (frozen) process; --freeze freezes it
   restart -i IMAGE          restart the processes of an image and wait for them
   info [--json] [IMAGE|-]   describe a checkpoint image (- or none: stdin)
+  freeze CGROUP             freeze a cgroup (v2, or the v1 freezer) and wait until it is frozen
+  thaw CGROUP               thaw it (EBUSY while a checkpoint of its tasks runs)
+  state CGROUP              print its freezer state: THAWED, FREEZING, FROZEN or CHECKPOINTING
   version                   print the ABI version of kcr and of the loaded kcr.ko
   help                      print this message
 `
@@ -23,6 +26,9 @@ type command func(args []string, stdout, stderr io.Writer) int
 
 var commands = map[string]command{
 	"checkpoint": runCheckpoint,
+	"freeze":     runFreeze,
+	"state":      runState,
+	"thaw":       runThaw,
 	"info":       runInfo,
 	"restart":    runRestart,
 	"version":    runVersion,

@@ -167,27 +167,48 @@ struct ckpt_ioc_clone_with_pids {
  * cannot thaw a cgroup by accident.
  */
 #define CKPT_FREEZER_THAWED		1
-/* Being frozen; not every task has stopped yet (GET only). */
+/*
+ * Being frozen: the cgroup's own freeze is on but not every task has
+ * stopped yet (GET only). A cgroup v2 group that is being frozen only
+ * through an ancestor reads THAWED until its tasks have stopped.
+ */
 #define CKPT_FREEZER_FREEZING		2
 #define CKPT_FREEZER_FROZEN		3
 /*
- * linux-cr's state: a checkpoint of the frozen cgroup's tasks is running.
- * Entered and left by CKPT_IOC_CHECKPOINT only (SET refuses it with
- * EINVAL); while in it, SET of any state fails with EBUSY and the cgroup
- * is FROZEN again when the checkpoint ends.
+ * linux-cr's state: a checkpoint of tasks frozen in this cgroup (or in a
+ * group below it) is running, and the cgroup's own freeze is on. Entered
+ * and left by CKPT_IOC_CHECKPOINT only (SET refuses it with EINVAL);
+ * while in it, SET of any state fails with EBUSY, and the cgroup is FROZEN
+ * again when the checkpoint ends, whatever its outcome. A write to the
+ * control file itself (cgroup.freeze, freezer.state) bypasses this state:
+ * the checkpoint then fails with EBUSY instead of writing an image of
+ * tasks that ran, and the cgroup stays as that write left it.
  */
 #define CKPT_FREEZER_CHECKPOINTING	4
 
 /*
  * CKPT_IOC_FREEZER_GET / CKPT_IOC_FREEZER_SET: the freezer of the cgroup
- * whose directory is open as cgroup_fd (cgroup v2, or the v1 freezer
- * hierarchy). A descriptor rather than a path: no path lookup races, and
- * it works from inside a mount namespace that shows another cgroup root.
+ * whose directory is open as cgroup_fd (cgroup v2: cgroup.freeze and
+ * cgroup.events; or the v1 freezer hierarchy: freezer.state). A descriptor
+ * rather than a path: no path lookup races, and it works from inside a
+ * mount namespace that shows another cgroup root. The module reads and
+ * writes those control files with the caller's credentials, so the
+ * kernel's own permission checks apply (SET needs write access to
+ * cgroup.freeze or freezer.state). SET takes only THAWED or FROZEN and
+ * returns once the control file is written: tasks stop (or go on)
+ * asynchronously, GET tells when they have (FREEZING until then).
+ * Errors: EBADF (cgroup_fd or logfd not open), ENOTDIR (not a directory),
+ * EINVAL (not a cgroup directory with a freezer, such as a root cgroup;
+ * an unknown state; flags or __pad not zero), EBUSY (SET while
+ * CHECKPOINTING), and the errors of the control files' open and write
+ * (EACCES, EPERM, ENOENT for a removed cgroup). Messages go to logfd.
  */
 struct ckpt_ioc_freezer {
 	__s32 cgroup_fd;	/* open(cgroup dir, O_RDONLY | O_DIRECTORY) */
 	__u32 state;		/* CKPT_FREEZER_*: SET input, GET output */
 	__u64 flags;		/* zero: none defined yet */
+	__s32 logfd;		/* messages, or CHECKPOINT_FD_NONE */
+	__u32 __pad;		/* zero */
 };
 
 /* Returns KCR_ABI_VERSION as the (positive) ioctl return value. */

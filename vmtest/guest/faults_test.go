@@ -237,9 +237,8 @@ func TestFaultTargetRanDuringCheckpoint(t *testing.T) {
 	c := checkpointAsync(t, d, f.pid(), w)
 	waitPipeWriter(t, "the checkpoint", c.threads)
 
-	if err := f.cg.Thaw(); err != nil {
-		t.Fatal(err)
-	}
+	// Behind the module's back: its freezer ioctl refuses a thaw now.
+	thawDirect(t, f.cg)
 	if err := f.w.cmd.Process.Signal(unix.SIGUSR2); err != nil {
 		t.Fatal(err)
 	}
