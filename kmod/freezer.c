@@ -345,6 +345,44 @@ static int kcr_fz_args(void __user *uarg, struct ckpt_ioc_freezer *args,
 	return kcr_fz_open(ctx, args->cgroup_fd, fz);
 }
 
+/*
+ * RESTART_FROZEN (restart.c): the cgroup.freeze file of the cgroup v2
+ * directory fd, opened as the caller, to write once the tree in it is
+ * restored. The cgroup must not be frozen yet: a task made in a frozen
+ * cgroup has its freeze trap pending at once, which would interrupt the
+ * waits of its restore.
+ */
+struct file *kcr_freezer_restart_open(struct ckpt_ctx *ctx, int fd)
+{
+	struct kcr_fz fz = { };
+	struct file *f;
+	bool self;
+	int ret;
+
+	ret = kcr_fz_open(ctx, fd, &fz);
+	if (!ret && fz.v1)
+		ret = ckpt_err(ctx, -EINVAL,
+			       "RESTART_FROZEN: %pD is a v1 freezer cgroup; the tree is made in a cgroup v2 directory",
+			       fz.dir);
+	if (!ret)
+		ret = kcr_fz_read_bool(ctx, &fz, "cgroup.freeze", &self);
+	if (!ret && self)
+		ret = ckpt_err(ctx, -EBUSY,
+			       "RESTART_FROZEN: %pD is frozen already; give a thawed one, which the restart freezes",
+			       fz.dir);
+	f = ret ? ERR_PTR(ret) : kcr_fz_file(ctx, &fz, "cgroup.freeze",
+					     O_WRONLY);
+	kcr_fz_close(&fz);
+	return f;
+}
+
+int kcr_freezer_restart_freeze(struct ckpt_ctx *ctx, struct file *f)
+{
+	ssize_t ret = kcr_fz_write(f, "1");
+
+	return ret < 0 ? ckpt_err(ctx, ret, "freezing %pD", f) : 0;
+}
+
 long kcr_ioctl_freezer_get(struct file *dev, void __user *uarg)
 {
 	struct ckpt_ioc_freezer args;

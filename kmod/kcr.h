@@ -529,5 +529,8 @@ long kcr_ioctl_freezer_get(struct file *dev, void __user *uarg);
 long kcr_ioctl_freezer_set(struct file *dev, void __user *uarg);
 int kcr_freezer_checkpoint_begin(struct ckpt_ctx *ctx, struct task_struct *root);
 void kcr_freezer_checkpoint_end(struct ckpt_ctx *ctx);
+/* freezer.c: RESTART_FROZEN's cgroup.freeze, and freezing it */
+struct file *kcr_freezer_restart_open(struct ckpt_ctx *ctx, int fd);
+int kcr_freezer_restart_freeze(struct ckpt_ctx *ctx, struct file *f);
 
 #endif /* _KCR_KCR_H */

@@ -66,6 +66,8 @@ void kcr_restart_put(struct kcr_restart *r)
 			put_task_struct(r->tasks[i].task);
 	}
 	kvfree(r->vpids);
+	if (r->freeze)
+		fput(r->freeze);
 	kvfree(r->tasks);
 	ckpt_ctx_free(r->ctx);
 	kfree(r);
@@ -748,6 +750,11 @@ pid_t kcr_create_task(struct ckpt_ctx *ctx, struct kcr_rtask *rt)
 	 * it (the root, when it was pid 1, or a task one level deeper than
 	 * its parent).
 	 */
+	/* RESTART_FROZEN: the root, and so the tree, in the caller's cgroup. */
+	if (rt->parent == -1 && rt->r->freeze) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = rt->r->cgroup;
+	}
 	if (rt->parent == -1 ? rt->pids.vpid == 1 :
 	    rt->parent >= 0 && d > rt->r->tasks[rt->parent].pids.depth)
 		args.flags |= CLONE_NEWPID;
@@ -888,6 +895,13 @@ static long kcr_restart_coordinator(struct ckpt_ctx *ctx,
 	WRITE_ONCE(r->turn, -1);
 	if (!ret)
 		ret = kcr_read_tail(ctx);
+	/*
+	 * RESTART_FROZEN: every task waits for the verdict in a killable
+	 * wait, which the freeze does not interrupt; each then loads its
+	 * registers and stops in the freezer's trap before user mode.
+	 */
+	if (!ret && r->freeze)
+		ret = kcr_freezer_restart_freeze(ctx, r->freeze);
 	spin_lock_irq(&r->wq.lock);
 	if (r->verdict == KCR_VERDICT_PENDING)
 		r->verdict = ret ? KCR_VERDICT_ABORT : KCR_VERDICT_GO;
@@ -977,7 +991,10 @@ long kcr_ioctl_restart(struct file *dev, void __user *uarg)
 
 	if (copy_from_user(&args, uarg, sizeof(args)))
 		return -EFAULT;
-	if (args.__pad || (args.flags & ~(u64)RESTART_USER_FLAGS))
+	if (args.flags & ~(u64)RESTART_USER_FLAGS)
+		return -EINVAL;
+	if ((args.flags & RESTART_FROZEN) ? args.cgroup < 0 ||
+	    (args.flags & RESTART_TASKSELF) : args.cgroup)
 		return -EINVAL;
 	if (!(args.flags & RESTART_TASKSELF) && args.pid)
 		return -EINVAL;
@@ -1001,10 +1018,19 @@ long kcr_ioctl_restart(struct file *dev, void __user *uarg)
 	init_waitqueue_head(&r->wq);
 	r->turn = -1;
 
-	if (args.flags & (RESTART_FROZEN | RESTART_GHOST)) {
+	if (args.flags & RESTART_GHOST) {
 		ret = ckpt_err(ctx, -EOPNOTSUPP,
-			       "RESTART_FROZEN and RESTART_GHOST are not supported yet");
+			       "RESTART_GHOST is not supported yet");
 		goto out;
+	}
+	if (args.flags & RESTART_FROZEN) {
+		r->freeze = kcr_freezer_restart_open(ctx, args.cgroup);
+		if (IS_ERR(r->freeze)) {
+			ret = PTR_ERR(r->freeze);
+			r->freeze = NULL;
+			goto out;
+		}
+		r->cgroup = args.cgroup;
 	}
 	ret = kcr_read_prologue(ctx, r);
 	if (ret)

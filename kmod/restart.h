@@ -87,6 +87,8 @@ struct kcr_restart {
 	wait_queue_head_t wq;
 	int turn;			/* task reading its records, or -1 */
 	int verdict;			/* KCR_VERDICT_* */
+	int cgroup;			/* RESTART_FROZEN: the cgroup's fd */
+	struct file *freeze;		/* RESTART_FROZEN: its cgroup.freeze */
 };
 
 #define KCR_VERDICT_PENDING	0

@@ -61,6 +61,10 @@ type RestartOptions struct {
 	AllowChangedFiles bool
 	// Log receives kcr.ko's messages (logfd); nil for none.
 	Log *os.File
+	// FrozenIn, a cgroup v2 directory that is not frozen, is where the
+	// restarted tree is made; it is frozen once the tree is restored,
+	// before any task runs (RESTART_FROZEN). The caller thaws it.
+	FrozenIn *os.File
 	// Flags are raw RESTART_* flags added to the above.
 	Flags uint64
 }
@@ -87,6 +91,10 @@ func (d *Device) Restart(image *os.File, o RestartOptions) (int, error) {
 	}
 	if o.Log != nil {
 		arg.Logfd = int32(o.Log.Fd())
+	}
+	if o.FrozenIn != nil {
+		arg.Flags |= uapi.RESTART_FROZEN
+		arg.Cgroup = int32(o.FrozenIn.Fd())
 	}
 	pid, err := d.ioctl(uapi.CKPT_IOC_RESTART, uintptr(unsafe.Pointer(&arg)))
 	if err != nil {

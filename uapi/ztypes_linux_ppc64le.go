@@ -35,11 +35,11 @@ type CkptIocCheckpoint struct {
 
 // CkptIocRestart is struct ckpt_ioc_restart.
 type CkptIocRestart struct {
-	Pid   int32
-	Fd    int32
-	Flags uint64
-	Logfd int32
-	_     uint32
+	Pid    int32
+	Fd     int32
+	Flags  uint64
+	Logfd  int32
+	Cgroup int32
 }
 
 // CkptIocCloneWithPids is struct ckpt_ioc_clone_with_pids.

@@ -60,7 +60,12 @@
  * module creates the whole tree below it.
  */
 #define RESTART_TASKSELF	0x1
-/* Leave the restarted tasks frozen (see CKPT_IOC_FREEZER_SET). */
+/*
+ * Create the restarted tree in the cgroup v2 directory args.cgroup (not
+ * frozen), and freeze that cgroup once the tree is restored, before any
+ * task runs user code: the caller inspects and thaws it (see
+ * CKPT_IOC_FREEZER_SET). Not with RESTART_TASKSELF.
+ */
 #define RESTART_FROZEN		0x2
 /*
  * The restarting task is a placeholder (a "ghost") that exists only to
@@ -121,7 +126,7 @@ struct ckpt_ioc_restart {
 	__s32 fd;		/* where the image comes from */
 	__u64 flags;		/* RESTART_* */
 	__s32 logfd;		/* messages, or CHECKPOINT_FD_NONE */
-	__u32 __pad;		/* zero */
+	__s32 cgroup;		/* RESTART_FROZEN: a cgroup v2 directory fd; else 0 */
 };
 
 /*

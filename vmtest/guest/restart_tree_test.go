@@ -411,3 +411,62 @@ func TestRestartTreeCorrupt(t *testing.T) {
 		})
 	}
 }
+
+// RESTART_FROZEN: the restarted tree is made in the given cgroup and
+// left frozen there, every task of it; thawed, it goes on and passes its
+// checks. A frozen cgroup, a v1 one or a missing fd is refused.
+func TestRestartTreeFrozen(t *testing.T) {
+	d := device(t)
+	tr := startTree(t, "rt_tree", "2", "2")
+	checkpointTree(t, d, tr.cg, tr.rt.OrigPid, tr.rt.Image)
+	_ = tr.cmd.Wait()
+	pids := treePids(t, tr.rt.Image)
+
+	into := newCgroup(t, "frozen")
+	dir, err := os.Open(into.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dir.Close()
+	// Already frozen: refused, nothing made.
+	if err := into.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	tr.rt.Opts.FrozenIn = dir
+	if err := restartImage(t, d, tr.rt); !errors.Is(err, unix.EBUSY) {
+		t.Fatalf("restart into a frozen cgroup: %v, want EBUSY\n%s", err, tr.rt.Log)
+	}
+	requireNoChildren(t, "restart into a frozen cgroup")
+	if err := into.Thaw(); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := restartImage(t, d, tr.rt); err != nil {
+		t.Fatalf("restart: %v\n%s", err, tr.rt.Log)
+	}
+	if got := len(cgroupPids(into)); got != len(pids) {
+		t.Errorf("cgroup %s holds %d processes, want %d", into.Path, got, len(pids))
+	}
+	frozen, err := os.ReadFile(filepath.Join(into.Path, "cgroup.events"))
+	if err != nil || !strings.Contains(string(frozen), "frozen 1") {
+		t.Errorf("cgroup.events after the restart: %q %v", frozen, err)
+	}
+	for _, p := range pids {
+		if s := procState(int(p.Vpid)); s != "S" && s != "D" {
+			t.Errorf("restarted pid %d in state %q while frozen", p.Vpid, s)
+		}
+	}
+	// SIGUSR1 waits until the thaw.
+	if err := unix.Kill(tr.rt.Pid, unix.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if s := procState(tr.rt.Pid); s == "Z" || s == "" {
+		t.Fatalf("the frozen root ran: state %q", s)
+	}
+	if err := into.Thaw(); err != nil {
+		t.Fatal(err)
+	}
+	tr.rt.wait(t, false)
+	tr.rt.RequirePass(t)
+}
