@@ -112,7 +112,8 @@ SEED ?= 0
 fuzz-kernel: deps kmod
 	cd vmtest && $(GO) test -tags vmtest -count=1 -timeout 0 -v -run 'TestVM' . \
 		-args -kcr.arch=$(subst $(space),$(comma),$(strip $(ARCHES))) -kcr.run='^TestRestartFuzz$$' \
-		-kcr.fuzzn=$(N) -kcr.fuzztime=$(FUZZ_TIME) -kcr.fuzzseed=$(SEED)
+		-kcr.fuzzn=$(N) -kcr.fuzztime=$(FUZZ_TIME) -kcr.fuzzseed=$(SEED) \
+		-kcr.build=$(VMTEST_BUILD) -kcr.timeout=$(GUEST_TIMEOUT) -kcr.debug=$(if $(filter 1,$(DEBUG)),true,false)
 
 # Benchmarks, never timed tests: image decoding speed on the host.
 # The image decoder on the host, then checkpoint and restart of 256 MiB
