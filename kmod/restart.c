@@ -77,11 +77,15 @@ void kcr_restart_put(struct kcr_restart *r)
 
 void kcr_restart_abort(struct kcr_restart *r)
 {
+	unsigned int i;
+
 	spin_lock_irq(&r->wq.lock);
 	if (r->verdict == KCR_VERDICT_PENDING)
 		r->verdict = KCR_VERDICT_ABORT;
 	wake_up_all_locked(&r->wq);
 	spin_unlock_irq(&r->wq.lock);
+	for (i = 0; i < r->nr_tasks; i++)
+		wake_up_all(&r->tasks[i].turn_wq);
 }
 
 /* Report on rt (done or loaded) to whoever waits on r->wq. */
@@ -485,8 +489,8 @@ static int kcr_wait_turn(struct kcr_rtask *rt)
 {
 	struct kcr_restart *r = rt->r;
 
-	if (wait_event_killable(r->wq, READ_ONCE(r->turn) == rt->idx ||
-				       READ_ONCE(r->verdict) != KCR_VERDICT_PENDING))
+	if (wait_event_killable(rt->turn_wq, READ_ONCE(r->turn) == rt->idx ||
+				READ_ONCE(r->verdict) != KCR_VERDICT_PENDING))
 		return -EINTR;
 	return READ_ONCE(r->verdict) == KCR_VERDICT_PENDING ? 0 : -EINTR;
 }
@@ -885,7 +889,7 @@ static long kcr_restart_coordinator(struct ckpt_ctx *ctx,
 		struct kcr_rtask *rt = &r->tasks[i];
 
 		WRITE_ONCE(r->turn, i);
-		wake_up_all(&r->wq);
+		wake_up_all(&rt->turn_wq);
 		ret = kcr_wait_report(r, rt, &rt->done);
 		if (!ret && rt->zombie)
 			ret = kcr_zombie_signal(r, rt);

@@ -47,6 +47,11 @@ struct kcr_rtask {
 	int err;
 	void *cpu;			/* kcr_arch_restore_cpu() state */
 	struct callback_head work;
+	/*
+	 * Its own queue for its turn: one for all would wake every task
+	 * at every turn, N² wakeups for a tree of N.
+	 */
+	wait_queue_head_t turn_wq;
 };
 
 #define KCR_THREAD		(-2)

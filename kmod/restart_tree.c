@@ -253,9 +253,11 @@ int kcr_read_tree(struct ckpt_ctx *ctx, struct kcr_restart *r)
 	}
 	r->nr_tasks = h->nr_tasks;
 	ctx->restore_nr_tasks = h->nr_tasks;
-	for (i = 0; i < r->nr_tasks; i++)
+	for (i = 0; i < r->nr_tasks; i++) {
 		memcpy(&r->tasks[i].pids, (struct ckpt_pids *)(h + 1) + i,
 		       sizeof(struct ckpt_pids));
+		init_waitqueue_head(&r->tasks[i].turn_wq);
+	}
 	ret = kcr_tree_vpids(ctx, r, (s32 *)((struct ckpt_pids *)(h + 1) +
 					     r->nr_tasks), h->nr_vpids);
 	if (!ret)
