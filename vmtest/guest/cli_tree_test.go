@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	kcr "github.com/kcr-dev/kcr/lib"
 	"github.com/kcr-dev/kcr/lib/freezer"
 	"github.com/kcr-dev/kcr/vmtest/guestproto"
 )
@@ -38,32 +39,60 @@ func kcrCLI(t *testing.T, args ...string) (int, string) {
 	return 0, ""
 }
 
-// cliRestart is a `kcr restart` running in the background.
+// cliRestart is a `kcr restart` running in the background, our child.
 type cliRestart struct {
-	cmd    *exec.Cmd
+	kcr    int // kcr's pid
 	pid    int // the restored root, from kcr's "restarted pid" line
 	stderr chan string
 }
 
 var restartedRe = regexp.MustCompile(`kcr restart: restarted pid (\d+)`)
 
-// startCLIRestart runs `kcr restart -i img args...` and returns once it
-// has restored the tree (its "restarted pid N" line).
-func startCLIRestart(t *testing.T, img string, args ...string) *cliRestart {
+// startCLIRestart runs `kcr restart -i img args...`, as pid kcrPid
+// unless 0, and returns once it has restored the tree (its "restarted
+// pid N" line).
+func startCLIRestart(t *testing.T, d *kcr.Device, kcrPid int, img string, args ...string) *cliRestart {
 	t.Helper()
-	cmd := exec.Command("/bin/kcr", append([]string{"restart", "-i", img}, args...)...)
-	pr, err := cmd.StderrPipe()
+	pr, pw, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	defer pr.Close()
+	argv := append([]string{"/bin/kcr", "restart", "-i", img}, args...)
+	r := &cliRestart{stderr: make(chan string, 1)}
+	if kcrPid != 0 {
+		null, err := os.Open(os.DevNull)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer null.Close()
+		r.kcr, err = d.StartWithPids(argv[0], argv, os.Environ(), []int{kcrPid},
+			&kcr.SpawnAttr{Files: []int{int(null.Fd()), int(pw.Fd()), int(pw.Fd())}})
+	} else {
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Stdout, cmd.Stderr = pw, pw
+		err = cmd.Start()
+		if err == nil {
+			r.kcr = cmd.Process.Pid
+		}
+	}
+	pw.Close()
+	if err != nil {
+		t.Fatalf("starting kcr restart: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = unix.Kill(r.kcr, unix.SIGKILL)
+		_, _ = unix.Wait4(r.kcr, nil, unix.WALL, nil)
+	})
+	found := make(chan int, 1)
+	rd, err := dupFile(pr)
+	if err != nil {
 		t.Fatal(err)
 	}
-	r := &cliRestart{cmd: cmd, stderr: make(chan string, 1)}
-	found := make(chan int, 1)
 	go func() {
+		defer rd.Close()
 		var all strings.Builder
-		sc := bufio.NewScanner(pr)
+		sc := bufio.NewScanner(rd)
 		for sc.Scan() {
 			all.WriteString(sc.Text() + "\n")
 			if m := restartedRe.FindStringSubmatch(sc.Text()); m != nil {
@@ -71,45 +100,122 @@ func startCLIRestart(t *testing.T, img string, args ...string) *cliRestart {
 				found <- pid
 			}
 		}
-		_, _ = io.Copy(io.Discard, pr)
+		_, _ = io.Copy(io.Discard, rd)
 		close(found)
 		r.stderr <- all.String()
 	}()
 	select {
 	case pid, ok := <-found:
 		if !ok {
-			_ = cmd.Wait()
+			_, _ = unix.Wait4(r.kcr, nil, 0, nil)
 			t.Fatalf("kcr restart ended without restoring:\n%s", <-r.stderr)
 		}
 		r.pid = pid
 	case <-time.After(2 * time.Minute):
-		_ = cmd.Process.Kill()
 		t.Fatalf("kcr restart did not restore %s in 2 minutes", img)
 	}
 	return r
 }
 
+func dupFile(f *os.File) (*os.File, error) {
+	fd, err := unix.Dup(int(f.Fd()))
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), f.Name()), nil
+}
+
 // wait waits for kcr restart to end and returns its exit status and
-// stderr.
+// output.
 func (r *cliRestart) wait(t *testing.T) (int, string) {
 	t.Helper()
 	done := make(chan error, 1)
-	go func() { done <- r.cmd.Wait() }()
+	var ws unix.WaitStatus
+	go func() {
+		_, err := unix.Wait4(r.kcr, &ws, 0, nil)
+		done <- err
+	}()
 	select {
-	case <-done:
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("wait for kcr restart: %v", err)
+		}
 	case <-time.After(2 * time.Minute):
-		_ = r.cmd.Process.Kill()
 		t.Fatalf("kcr restart still waits for pid %d after 2 minutes", r.pid)
 	}
-	return r.cmd.ProcessState.ExitCode(), <-r.stderr
+	out := <-r.stderr
+	if !ws.Exited() {
+		t.Fatalf("kcr restart ended with %s\n%s", describeStatus(ws), out)
+	}
+	return ws.ExitStatus(), out
+}
+
+// launchEnv names the cgroup, program and arguments that
+// TestCLITreeLauncher starts, one per line.
+const launchEnv = "KCR_CLI_TREE_LAUNCH"
+
+// TestCLITreeLauncher is a helper, not a test: run with launchEnv set,
+// this binary is the original parent of the tree of TestCLITree. It
+// starts the program in the cgroup and waits for it. The restarted
+// tree's root then checks its parent pid against a `kcr restart`
+// started with this helper's pid, as the root of a tree restarted by
+// the kcr command must have kcr as its parent.
+func TestCLITreeLauncher(t *testing.T) {
+	spec := os.Getenv(launchEnv)
+	if spec == "" {
+		return
+	}
+	f := strings.Split(spec, "\n")
+	dir, err := os.Open(f[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(f[1], f[2:]...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(dir.Fd())}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	dir.Close()
+	_ = cmd.Wait()
+	os.Exit(0)
+}
+
+// launchTree starts rt_tree with args in a new cgroup below a launcher
+// (TestCLITreeLauncher) and waits until the tree is set up.
+func launchTree(t *testing.T, args ...string) (tr *tree, launcher *exec.Cmd) {
+	t.Helper()
+	subreaper(t)
+	cg := newCgroup(t, "clitree")
+	rt := &roundTrip{Image: workloadImage(t, "rt_tree")}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	launcher = exec.Command(self, "-test.run=^TestCLITreeLauncher$")
+	spec := append([]string{cg.Path, filepath.Join(guestproto.BinDir, "rt_tree"), rt.Image}, args...)
+	launcher.Env = append(os.Environ(), launchEnv+"="+strings.Join(spec, "\n"))
+	if err := launcher.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = launcher.Process.Kill(); _ = launcher.Wait() })
+	waitUntil(t, rt, &workload{cmd: launcher}, "rt_tree did not get ready", func() bool {
+		_, err := os.Stat(rt.Image + ".ready")
+		return err == nil
+	})
+	kids := childrenOf(t, launcher.Process.Pid)
+	if len(kids) != 1 {
+		t.Fatalf("launcher %d has children %v, want the tree's root", launcher.Process.Pid, kids)
+	}
+	rt.OrigPid = kids[0]
+	return &tree{rt: rt, cg: cg}, launcher
 }
 
 // The whole CLI on a tree: kcr checkpoint --cgroup --kill, kcr info,
 // kcr restart waiting for the root and exiting with its status; then
 // the same image again, its root killed by a signal: 128+signal.
 func TestCLITree(t *testing.T) {
-	device(t)
-	tr := startTree(t, "rt_tree", "3", "2", "2")
+	d := device(t)
+	tr, launcher := launchTree(t, "3", "2", "2")
 	img := tr.rt.Image
 	dir := filepath.Dir(img)
 	rc, out := kcrCLI(t, "checkpoint", "--cgroup", tr.cg.Path, "--kill", "-o", img,
@@ -125,7 +231,7 @@ func TestCLITree(t *testing.T) {
 	if left := cgroupPids(tr.cg); len(left) != 0 {
 		t.Errorf("cgroup still holds %v after kcr checkpoint --kill", left)
 	}
-	_ = tr.cmd.Wait()
+	_ = launcher.Wait() // it ends with the tree's root: its pid is free
 	pids := treePids(t, img)
 	if len(pids) != 22 {
 		t.Fatalf("image of %d tasks, want 22", len(pids))
@@ -160,8 +266,9 @@ func TestCLITree(t *testing.T) {
 		return
 	}
 
-	// kcr restart waits for the root, which checks the whole tree.
-	r := startCLIRestart(t, img, "--log", filepath.Join(dir, "restart.log"))
+	// kcr restart waits for the root, which checks the whole tree. It
+	// runs with the launcher's pid: the root checks its parent's.
+	r := startCLIRestart(t, d, launcher.Process.Pid, img, "--log", filepath.Join(dir, "restart.log"))
 	if r.pid != tr.rt.OrigPid {
 		t.Errorf("restarted root has pid %d, was %d", r.pid, tr.rt.OrigPid)
 	}
@@ -181,7 +288,7 @@ func TestCLITree(t *testing.T) {
 
 	// Once more, the root killed by SIGTERM: kcr exits 128+15. Its
 	// children, orphaned, come to us (subreaper) and are killed.
-	r = startCLIRestart(t, img, "--log", filepath.Join(dir, "restart2.log"))
+	r = startCLIRestart(t, d, 0, img, "--log", filepath.Join(dir, "restart2.log"))
 	if err := unix.Kill(r.pid, unix.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +371,7 @@ func TestCLITreeOutsideCgroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	img := tr.rt.Image
-	rc, out := kcrCLI(t, "checkpoint", "--cgroup", tr.cg.Path, "-o", img)
+	rc, out := kcrCLI(t, "checkpoint", "--cgroup", tr.cg.Path, strconv.Itoa(tr.rt.OrigPid), "-o", img)
 	if want := fmt.Sprintf("descendants outside cgroup %s, so they are not frozen: %d (rt_tree)",
 		tr.cg.Path, kids[1]); rc != 1 || !strings.Contains(out, want) {
 		t.Errorf("kcr checkpoint --cgroup with a child outside: exit %d, want 1 and %q\n%s", rc, want, out)
