@@ -1,37 +1,45 @@
 package main
 
 import (
-	"bufio"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
-	"syscall"
 
 	kcr "github.com/kcr-dev/kcr/lib"
-	"github.com/kcr-dev/kcr/lib/freezer"
 )
 
 const checkpointUsage = `usage: kcr checkpoint [flags] PID -o IMAGE
+       kcr checkpoint --cgroup CGROUP [flags] [PID] -o IMAGE
 
-Writes the image of process PID. The process must be frozen (cgroup
-freezer) unless --freeze is given, which freezes it in a cgroup of its own
-for the time of the checkpoint and then thaws it (or kills it with --kill).
+Writes the image of process PID and all its descendants. They must be
+frozen (cgroup freezer) unless --freeze or --cgroup is given:
+  --freeze         moves PID and its descendants into a cgroup of their own
+                   and freezes it for the time of the checkpoint, then moves
+                   each back where it was;
+  --cgroup CGROUP  freezes that cgroup v2 group (a path under /sys/fs/cgroup,
+                   absolute or relative) and checkpoints the process tree it
+                   holds: the tree of PID, or without PID the one process of
+                   the cgroup whose parent is not in it. Every descendant of
+                   the root must be in the cgroup. The cgroup is thawed after,
+                   unless it was frozen before.
+With --kill the tree is killed after a successful checkpoint instead of
+thawed (with --cgroup: the whole cgroup, through cgroup.kill, when the tree
+is all it holds), and kcr returns once every process of it has exited.
 `
 
 func runCheckpoint(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("checkpoint", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, checkpointUsage); fs.PrintDefaults() }
-	out := fs.String("o", "", "image file to write (- for stdout)")
-	logPath := fs.String("log", "", "file for kcr.ko's messages (default: stderr)")
+	var o ckptOptions
+	fs.StringVar(&o.out, "o", "", "image file to write (- for stdout)")
+	fs.StringVar(&o.logPath, "log", "", "file for kcr.ko's messages (default: stderr)")
 	container := fs.Bool("container", false, "PID is a pid-namespace init: checkpoint the whole container (no CHECKPOINT_SUBTREE)")
-	freeze := fs.Bool("freeze", false, "freeze the process for the checkpoint, thaw it after")
-	kill := fs.Bool("kill", false, "with --freeze: kill the process after a successful checkpoint")
+	fs.BoolVar(&o.freeze, "freeze", false, "freeze the process tree for the checkpoint, thaw it after")
+	fs.StringVar(&o.cgroup, "cgroup", "", "freeze this cgroup v2 group and checkpoint the process tree in it")
+	fs.BoolVar(&o.kill, "kill", false, "with --freeze or --cgroup: kill the tree after a successful checkpoint")
 	// Flags may come before and after the pid: kcr checkpoint --freeze 42 -o img.
 	var pos []string
 	for {
@@ -44,31 +52,49 @@ func runCheckpoint(args []string, stdout, stderr io.Writer) int {
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-	if len(pos) != 1 {
+	o.subtree = !*container
+	switch {
+	case len(pos) > 1 || (len(pos) == 0 && o.cgroup == ""):
 		fs.Usage()
 		return 2
+	case len(pos) == 1:
+		pid, err := strconv.Atoi(pos[0])
+		if err != nil || pid <= 0 {
+			fmt.Fprintf(stderr, "kcr checkpoint: bad pid %q\n", pos[0])
+			return 2
+		}
+		o.pid = pid
 	}
-	pidArg := pos[0]
-	pid, err := strconv.Atoi(pidArg)
-	if err != nil || pid < 0 {
-		fmt.Fprintf(stderr, "kcr checkpoint: bad pid %q\n", pidArg)
-		return 2
-	}
-	if *out == "" {
+	if o.out == "" {
 		fmt.Fprintln(stderr, "kcr checkpoint: -o IMAGE is required")
 		return 2
 	}
-	if err := checkpoint(pid, *out, *logPath, !*container, *freeze, *kill, stdout, stderr); err != nil {
+	if o.freeze && o.cgroup != "" {
+		fmt.Fprintln(stderr, "kcr checkpoint: --freeze and --cgroup exclude each other")
+		return 2
+	}
+	if o.kill && !o.freeze && o.cgroup == "" {
+		fmt.Fprintln(stderr, "kcr checkpoint: --kill needs --freeze or --cgroup")
+		return 2
+	}
+	if err := checkpoint(o, stdout); err != nil {
 		fmt.Fprintf(stderr, "kcr checkpoint: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
-func checkpoint(pid int, out, logPath string, subtree, freeze, kill bool, stdout, stderr io.Writer) (err error) {
+// ckptOptions are the command line of kcr checkpoint.
+type ckptOptions struct {
+	pid                   int // 0: the root of --cgroup's tree
+	out, logPath, cgroup  string
+	subtree, freeze, kill bool
+}
+
+func checkpoint(o ckptOptions, stdout io.Writer) (err error) {
 	img := os.Stdout
-	if out != "-" {
-		img, err = os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if o.out != "-" {
+		img, err = os.OpenFile(o.out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 		if err != nil {
 			return err
 		}
@@ -79,8 +105,8 @@ func checkpoint(pid int, out, logPath string, subtree, freeze, kill bool, stdout
 		}()
 	}
 	logf := os.Stderr
-	if logPath != "" {
-		logf, err = os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if o.logPath != "" {
+		logf, err = os.OpenFile(o.logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 		if err != nil {
 			return err
 		}
@@ -91,89 +117,29 @@ func checkpoint(pid int, out, logPath string, subtree, freeze, kill bool, stdout
 		return err
 	}
 	defer dev.Close()
-	if freeze {
-		undo, ferr := freezeProcess(pid)
-		if ferr != nil {
-			return ferr
-		}
-		defer func() {
-			if err == nil && kill {
-				err = killProcess(pid)
-			}
-			if uerr := undo(); err == nil {
-				err = uerr
-			}
-		}()
+	tree := &frozenTree{root: o.pid, release: func(bool) error { return nil }}
+	switch {
+	case o.cgroup != "":
+		tree, err = freezeCgroup(o.cgroup, o.pid)
+	case o.freeze:
+		tree, err = freezeTree(o.pid)
 	}
-	id, err := dev.Checkpoint(pid, img, kcr.CheckpointOptions{Subtree: subtree, Log: logf})
 	if err != nil {
-		if logPath != "" {
-			err = fmt.Errorf("%w (details in %s)", err, logPath)
-		}
 		return err
 	}
-	if out != "-" {
-		fmt.Fprintf(stdout, "checkpoint %d of pid %d written to %s\n", id, pid, out)
+	id, err := dev.Checkpoint(tree.root, img, kcr.CheckpointOptions{Subtree: o.subtree, Log: logf})
+	if err != nil && o.logPath != "" {
+		err = fmt.Errorf("%w (details in %s)", err, o.logPath)
+	}
+	// A failed checkpoint leaves the tree as it was: thawed, never killed.
+	if rerr := tree.release(err == nil && o.kill); err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return err
+	}
+	if o.out != "-" {
+		fmt.Fprintf(stdout, "checkpoint %d of pid %d written to %s\n", id, tree.root, o.out)
 	}
 	return nil
-}
-
-// freezeProcess moves pid into a cgroup of its own and freezes it; the
-// returned function thaws it and moves it back.
-func freezeProcess(pid int) (func() error, error) {
-	if err := freezer.Mount(); err != nil {
-		return nil, err
-	}
-	orig, err := cgroupOf(pid)
-	if err != nil {
-		return nil, err
-	}
-	cg, err := freezer.New(fmt.Sprintf("kcr-checkpoint-%d", pid))
-	if err != nil {
-		return nil, err
-	}
-	back := &freezer.Cgroup{Path: filepath.Join(freezer.Root, orig)}
-	undo := func() error {
-		terr := cg.Thaw()
-		// A process killed after its checkpoint (--kill) is gone: ESRCH.
-		if err := back.Add(pid); err != nil && !errors.Is(err, os.ErrNotExist) &&
-			!errors.Is(err, syscall.ESRCH) && terr == nil {
-			terr = err
-		}
-		_ = cg.Remove()
-		return terr
-	}
-	if err := cg.Add(pid); err != nil {
-		_ = cg.Remove()
-		return nil, err
-	}
-	if err := cg.Freeze(); err != nil {
-		_ = undo()
-		return nil, err
-	}
-	return undo, nil
-}
-
-// cgroupOf returns pid's cgroup v2 path, relative to the cgroup root.
-func cgroupOf(pid int) (string, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/cgroup", pid))
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if p, ok := strings.CutPrefix(sc.Text(), "0::"); ok {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("pid %d is in no cgroup v2 group", pid)
-}
-
-func killProcess(pid int) error {
-	p, err := os.FindProcess(pid)
-	if err != nil {
-		return err
-	}
-	return p.Kill()
 }

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/kcr-dev/kcr/lib/image"
 	"github.com/kcr-dev/kcr/uapi"
@@ -87,7 +89,6 @@ func printSummary(w io.Writer, s *image.Summary) {
 		fmt.Fprintf(w, "error:     %s\n", e)
 	}
 
-	fmt.Fprintf(w, "\ntasks (%d):\n", len(s.Tasks))
 	printTree(w, s.Tasks)
 
 	fmt.Fprintln(w)
@@ -109,44 +110,66 @@ func printSummary(w io.Writer, s *image.Summary) {
 	tw.Flush()
 }
 
-// printTree draws the tasks as a process tree, children under their
-// parent; a task whose parent is not in the image is a root.
+// printTree draws the tasks as a process tree, one line per task
+// indented under its parent, threads under their group leader (marked
+// "thread"), with the ids each had.
 func printTree(w io.Writer, tasks []*image.TaskSummary) {
-	in := map[int32]bool{}
-	kids := map[int32][]*image.TaskSummary{}
-	for _, t := range tasks {
-		in[t.Pid] = true
+	tr := image.NewTree(tasks)
+	fmt.Fprintf(w, "\ntasks (%d: %s, %s):\n", len(tasks),
+		plural(tr.Processes, "process", "processes"), plural(tr.Threads, "thread", "threads"))
+	for _, p := range tr.Problems {
+		fmt.Fprintf(w, "  tree problem: %s\n", p)
 	}
-	var roots []*image.TaskSummary
-	for _, t := range tasks {
-		if t.Ppid != t.Pid && in[t.Ppid] {
-			kids[t.Ppid] = append(kids[t.Ppid], t)
-		} else {
-			roots = append(roots, t)
+	type line struct {
+		label string
+		n     *image.TreeNode
+	}
+	var lines []line
+	var walk func(n *image.TreeNode, prefix, branch string)
+	walk = func(n *image.TreeNode, prefix, branch string) {
+		label := prefix + branch + strconv.Itoa(int(n.Pid))
+		if n.Thread {
+			label += " thread"
+		}
+		lines = append(lines, line{label, n})
+		next := prefix
+		switch branch {
+		case "├─ ":
+			next += "│  "
+		case "└─ ":
+			next += "   "
+		}
+		for i, c := range n.Children {
+			b := "├─ "
+			if i == len(n.Children)-1 {
+				b = "└─ "
+			}
+			walk(c, next, b)
 		}
 	}
-	seen := map[*image.TaskSummary]bool{}
-	var walk func(t *image.TaskSummary, prefix string, last bool, depth int)
-	walk = func(t *image.TaskSummary, prefix string, last bool, depth int) {
-		if seen[t] {
-			return // a corrupt tree may loop
-		}
-		seen[t] = true
-		branch, next := "├─ ", "│  "
-		if last {
-			branch, next = "└─ ", "   "
-		}
-		if depth == 0 {
-			branch, next = "", ""
-		}
-		fmt.Fprintf(w, "  %s%s%d %s\n", prefix, branch, t.Pid, t.Comm)
-		for i, k := range kids[t.Pid] {
-			walk(k, prefix+next, i == len(kids[t.Pid])-1, depth+1)
-		}
+	for _, r := range tr.Roots {
+		walk(r, "", "")
 	}
-	for _, r := range roots {
-		walk(r, "", true, 0)
+	width := len("PID")
+	for _, l := range lines {
+		width = max(width, utf8.RuneCountInString(l.label))
 	}
+	pad := func(s string) string { return s + strings.Repeat(" ", width-utf8.RuneCountInString(s)) }
+	fmt.Fprintf(w, "  %s  %7s %7s %7s  COMM\n", pad("PID"), "PPID", "PGID", "SID")
+	for _, l := range lines {
+		comm := l.n.Comm
+		if l.n.Zombie {
+			comm += " (zombie)"
+		}
+		fmt.Fprintf(w, "  %s  %7d %7d %7d  %s\n", pad(l.label), l.n.Ppid, l.n.Pgid, l.n.Sid, comm)
+	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // printNamespaces shows where each task stood in each kind of namespace:

@@ -26,8 +26,9 @@ func TestInfoTwoTasks(t *testing.T) {
 		var out, errb bytes.Buffer
 		require.Equal(t, 0, run([]string{"info", p}, &out, &errb), errb.String())
 		s := out.String()
-		assert.Contains(t, s, "  1 init\n")
-		assert.Contains(t, s, "  └─ 2 worker\n")
+		assert.Contains(t, s, "tasks (2: 2 processes, 0 threads):\n")
+		assert.Regexp(t, `(?m)^  1 +0 +1 +1  init$`, s)
+		assert.Regexp(t, `(?m)^  └─ 2 +1 +1 +1  worker$`, s)
 		assert.Contains(t, s, "x86_64")
 		assert.Contains(t, s, "complete")
 		assert.Contains(t, s, "memory")
@@ -36,6 +37,29 @@ func TestInfoTwoTasks(t *testing.T) {
 		assert.Regexp(t, `(?m)^  2 +own\(1\) += += +own\(2\) += += += += += += +"kcr-host" +"\(none\)"`, s)
 		assert.Empty(t, errb.String())
 	}
+}
+
+// A tree with a thread: one line per task, indented under its parent,
+// the thread under its leader, with ppid, pgid, sid and comm.
+func TestInfoTree(t *testing.T) {
+	p := writeImage(t, imagetest.Image(binary.LittleEndian, []imagetest.Task{
+		{Pid: 100, Ppid: 7, Sid: 100, Pgid: 100, Comm: "root"},
+		{Pid: 101, Ppid: 100, Sid: 100, Pgid: 101, Comm: "child"},
+		{Pid: 102, Tgid: 101, Ppid: 100, Sid: 100, Pgid: 101, Comm: "worker"},
+		{Pid: 103, Ppid: 101, Sid: 103, Pgid: 103, Comm: "grandchild"},
+		{Pid: 104, Ppid: 100, Sid: 100, Pgid: 100, Comm: "second"},
+	}))
+	var out, errb bytes.Buffer
+	require.Equal(t, 0, run([]string{"info", p}, &out, &errb), errb.String())
+	want := "" +
+		"tasks (5: 4 processes, 1 thread):\n" +
+		"  PID                  PPID    PGID     SID  COMM\n" +
+		"  100                     7     100     100  root\n" +
+		"  ├─ 101                100     101     100  child\n" +
+		"  │  ├─ 102 thread      100     101     100  worker\n" +
+		"  │  └─ 103             101     103     103  grandchild\n" +
+		"  └─ 104                100     100     100  second\n"
+	assert.Contains(t, out.String(), want)
 }
 
 func TestInfoJSON(t *testing.T) {

@@ -11,8 +11,11 @@ import (
 const usage = `usage: kcr COMMAND [ARGS]
 
 commands:
-  checkpoint PID -o IMAGE   checkpoint a (frozen) process; --freeze freezes it
-  restart -i IMAGE          restart the processes of an image and wait for them
+  checkpoint PID -o IMAGE   checkpoint a (frozen) process tree; --freeze freezes it
+  checkpoint --cgroup CG -o IMAGE
+                            freeze cgroup CG, checkpoint its process tree, thaw (or --kill)
+  restart -i IMAGE          restart the processes of an image, wait for the root,
+                            exit with its status (--detach: do not wait)
   info [--json] [IMAGE|-]   describe a checkpoint image (- or none: stdin)
   freeze CGROUP             freeze a cgroup (v2, or the v1 freezer) and wait until it is frozen
   thaw CGROUP               thaw it (EBUSY while a checkpoint of its tasks runs)

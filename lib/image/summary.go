@@ -35,19 +35,22 @@ type Summary struct {
 // TaskSummary counts what the image holds for one task. Shared objects
 // count for the first task that refers to them, where they are defined.
 type TaskSummary struct {
-	Pid      int32  `json:"pid"`
-	Tgid     int32  `json:"tgid"`
-	Ppid     int32  `json:"ppid"`
-	Sid      int32  `json:"sid"`
-	Pgid     int32  `json:"pgid"`
-	Comm     string `json:"comm"`
-	VMAs     int    `json:"vmas"`
-	Pages    int64  `json:"pages"`
-	PageData int64  `json:"page_bytes"`
-	Files    int    `json:"files"`
-	Handlers int    `json:"signal_handlers"`
-	Pending  int    `json:"pending_signals"`
-	Bytes    int64  `json:"bytes"`
+	Pid  int32  `json:"pid"`
+	Tgid int32  `json:"tgid"`
+	Ppid int32  `json:"ppid"`
+	Sid  int32  `json:"sid"`
+	Pgid int32  `json:"pgid"`
+	Comm string `json:"comm"`
+	// Zombie: the task had exited and waited to be reaped (its TASK
+	// record's exit_state).
+	Zombie   bool  `json:"zombie,omitempty"`
+	VMAs     int   `json:"vmas"`
+	Pages    int64 `json:"pages"`
+	PageData int64 `json:"page_bytes"`
+	Files    int   `json:"files"`
+	Handlers int   `json:"signal_handlers"`
+	Pending  int   `json:"pending_signals"`
+	Bytes    int64 `json:"bytes"`
 	// Namespaces says, by kind (NamespaceKinds), where the task stood:
 	// 0 (uapi.CKPT_NS_CALLER) in the checkpointer's namespace, n > 0 in
 	// the namespace the n-th task of the tree is in (1: the root's).
@@ -169,6 +172,7 @@ func Summarize(r io.Reader) (*Summary, error) {
 			cur = s.Tasks[next]
 			next++
 			cur.Comm = cstr(b.Comm[:])
+			cur.Zombie = b.ExitState != 0
 		case *uapi.CkptHdrObjref:
 			defining[b.Objtype] = b.Objref
 		case *uapi.CkptHdrUtsNs:

@@ -13,10 +13,13 @@ import (
 // Task is one task of a sample image.
 type Task struct {
 	Pid, Ppid int32
-	Comm      string
-	Pages     int // anonymous pages in its one VMA
-	Files     []string
-	Pending   []int32 // pending signals
+	// Tgid, Sid and Pgid default to Pid, 1 and 1 when 0: a thread has a
+	// Tgid other than its Pid.
+	Tgid, Sid, Pgid int32
+	Comm            string
+	Pages           int // anonymous pages in its one VMA
+	Files           []string
+	Pending         []int32 // pending signals
 }
 
 // TwoTasks is a parent (pid 1, "init") and its child (pid 2, "worker").
@@ -129,7 +132,8 @@ func (w *writer) header() {
 func (w *writer) tree(tasks []Task) {
 	pids := make([]uapi.CkptPids, len(tasks))
 	for i, t := range tasks {
-		pids[i] = uapi.CkptPids{Vpid: t.Pid, Vtgid: t.Pid, Vppid: t.Ppid, Vsid: 1, Vpgid: 1}
+		pids[i] = uapi.CkptPids{Vpid: t.Pid, Vtgid: or(t.Tgid, t.Pid), Vppid: t.Ppid,
+			Vsid: or(t.Sid, 1), Vpgid: or(t.Pgid, 1)}
 	}
 	w.rec(uapi.CKPT_HDR_TREE, &uapi.CkptHdrTree{NrTasks: uint32(len(tasks))}, pids)
 }
@@ -204,6 +208,13 @@ func (w *writer) task(t Task) {
 		FpuFormat: uapi.CKPT_X86_FPU_FXSAVE, FpuSize: uint32(len(fpu))}, fpu)
 	w.rec(uapi.CKPT_HDR_POSIX_TIMERS, &uapi.CkptHdrPosixTimers{})
 	w.rec(uapi.CKPT_HDR_SECCOMP, &uapi.CkptHdrSeccomp{Flags: uapi.CKPT_SECCOMP_SPEC_ALLOW})
+}
+
+func or(v, def int32) int32 {
+	if v != 0 {
+		return v
+	}
+	return def
 }
 
 func firstErr(a, b error) error {

@@ -197,7 +197,9 @@ func runDemo() int {
 	return 0
 }
 
-// runBench runs the bench workload for the sizes (MiB) asked for.
+// runBench runs the bench workload for the sizes (MiB) asked for, then
+// the process tree benchmark (kcr.benchtree: tree sizes, default
+// 10,100,1000).
 func runBench(sizes []string) int {
 	if rc := loadModule(guestproto.Module, ""); rc != 0 {
 		return rc
@@ -209,7 +211,11 @@ func runBench(sizes []string) int {
 		fmt.Printf("kcr-guest: bench: %v\n", err)
 		return 1
 	}
-	return 0
+	trees := cmdlineValue("kcr.benchtree")
+	if trees == "" {
+		trees = "10,100,1000"
+	}
+	return runTreeBench(strings.Split(trees, ","))
 }
 
 // showTail prints the last lines of the counter's file.
