@@ -13,7 +13,10 @@ const restartUsage = `usage: kcr restart [flags] -i IMAGE
 
 Restarts the processes of IMAGE as children of kcr, which waits for the
 restored root process and exits with its status (128+N if signal N killed
-it), or with --detach prints its pid and leaves it running.
+it), or with --detach prints its pid and leaves it running. With
+--frozen CGROUP the tree is made in that cgroup v2 directory (created if
+missing; it must not be frozen) and left frozen there: kcr prints the
+root's pid and exits, and "kcr thaw CGROUP" lets the tree go on.
 `
 
 func runRestart(args []string, stdout, stderr io.Writer) int {
@@ -25,6 +28,7 @@ func runRestart(args []string, stdout, stderr io.Writer) int {
 	noPids := fs.Bool("no-pids", false, "give the processes fresh pids instead of the image's")
 	detach := fs.Bool("detach", false, "do not wait: print the restored pid and exit")
 	allowChanged := fs.Bool("allow-changed-files", false, "reopen files that changed since the checkpoint instead of failing")
+	frozen := fs.String("frozen", "", "cgroup v2 directory to restart the tree in, left frozen (implies --detach)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -32,12 +36,26 @@ func runRestart(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	pid, err := restart(*in, *logPath, kcr.RestartOptions{NoPids: *noPids, AllowChangedFiles: *allowChanged})
+	o := kcr.RestartOptions{NoPids: *noPids, AllowChangedFiles: *allowChanged}
+	if *frozen != "" {
+		if err := os.Mkdir(*frozen, 0o755); err != nil && !os.IsExist(err) {
+			fmt.Fprintf(stderr, "kcr restart: %v\n", err)
+			return 1
+		}
+		cg, err := os.Open(*frozen)
+		if err != nil {
+			fmt.Fprintf(stderr, "kcr restart: %v\n", err)
+			return 1
+		}
+		defer cg.Close()
+		o.FrozenIn = cg
+	}
+	pid, err := restart(*in, *logPath, o)
 	if err != nil {
 		fmt.Fprintf(stderr, "kcr restart: %v\n", err)
 		return 1
 	}
-	if *detach {
+	if *detach || *frozen != "" {
 		fmt.Fprintf(stdout, "%d\n", pid)
 		return 0
 	}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -467,6 +468,39 @@ func TestRestartTreeFrozen(t *testing.T) {
 	if err := into.Thaw(); err != nil {
 		t.Fatal(err)
 	}
+	tr.rt.wait(t, false)
+	tr.rt.RequirePass(t)
+}
+
+// kcr restart --frozen CGROUP leaves the tree frozen in CGROUP and
+// prints the root's pid; kcr thaw CGROUP lets it go on.
+func TestRestartTreeFrozenCLI(t *testing.T) {
+	d := device(t)
+	tr := startTree(t, "rt_tree", "2")
+	checkpointTree(t, d, tr.cg, tr.rt.OrigPid, tr.rt.Image)
+	_ = tr.cmd.Wait()
+	cgPath := filepath.Join(freezer.Root, fmt.Sprintf("kcr-cli-frozen-%d", time.Now().UnixNano()))
+	t.Cleanup(func() { _ = os.Remove(cgPath) })
+	out, err := exec.Command("/bin/kcr", "restart", "-i", tr.rt.Image, "--frozen", cgPath).CombinedOutput()
+	if err != nil {
+		t.Fatalf("kcr restart --frozen: %v\n%s", err, out)
+	}
+	root, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil || root != tr.rt.OrigPid {
+		t.Fatalf("kcr restart --frozen printed %q, want %d", out, tr.rt.OrigPid)
+	}
+	ev, _ := os.ReadFile(filepath.Join(cgPath, "cgroup.events"))
+	if !strings.Contains(string(ev), "frozen 1") {
+		t.Errorf("cgroup.events: %q, want frozen 1", ev)
+	}
+	if out, err := exec.Command("/bin/kcr", "thaw", cgPath).CombinedOutput(); err != nil {
+		t.Fatalf("kcr thaw: %v\n%s", err, out)
+	}
+	// The root was the CLI's child; it is ours now (subreaper).
+	if err := unix.Kill(root, unix.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	tr.rt.Pid = root
 	tr.rt.wait(t, false)
 	tr.rt.RequirePass(t)
 }
