@@ -109,7 +109,8 @@ var kernelProblems = regexp.MustCompile(strings.Join([]string{
 	`suspicious RCU usage`,
 	`UBSAN:`,
 	`KASAN:`,
-	`general protection fault`,
+	// The kernel's own (die() adds "[#n]"), not a user task's "traps:" line.
+	`general protection fault.*\[#\d+\]`,
 	`Unable to handle kernel`,
 	`Kernel panic`,
 	`hung_task|blocked for more than`,

@@ -67,6 +67,16 @@ func TestKernelProblemsClean(t *testing.T) {
 	assert.Empty(t, g.Failures(true))
 }
 
+// A restored task's user-mode fault is logged by the kernel ("traps:"),
+// and is no kernel bug; the kernel's own general protection fault is.
+func TestKernelProblemsUserFault(t *testing.T) {
+	user := "<6>[9.1] traps: rt_signals[52] general protection fault ip:401b54 sp:7fffffffe790 error:0 in rt_signals[401000+7a000]"
+	kernel := "<4>[9.2] general protection fault, probably for non-canonical address 0xdffffc0000000001: 0000 [#1] PREEMPT SMP KASAN NOPTI"
+	g := ParseConsole([]byte("KCR-GUEST-BEGIN\n=== RUN   TestA\n--- PASS: TestA (0.00s)\nKCR-DMESG-BEGIN\n" +
+		user + "\n" + kernel + "\nKCR-DMESG-END\nKCR-GUEST-END 0\n"))
+	assert.Equal(t, []string{kernel}, g.KernelProblems())
+}
+
 func TestLookupArch(t *testing.T) {
 	for _, n := range []string{"x86_64", "s390x", "ppc64le"} {
 		a, err := LookupArch(n)

@@ -469,7 +469,7 @@ func processes() map[int]string {
 var kernelReport = regexp.MustCompile(strings.Join([]string{
 	`Oops`, `\bBUG\b`, `WARNING:`, `Call Trace`, `kmemleak: .*(suspected memory leak|unreferenced)`,
 	`unreferenced object 0x`, `possible (circular|recursive) locking`, `inconsistent lock state`,
-	`suspicious RCU usage`, `UBSAN:`, `KASAN:`, `general protection fault`,
+	`suspicious RCU usage`, `UBSAN:`, `KASAN:`, `general protection fault.*\[#\d+\]`,
 	`Unable to handle kernel`, `Kernel panic`, `hung_task|blocked for more than`, `soft lockup|hard LOCKUP`,
 }, "|"))
 
