@@ -231,19 +231,22 @@ static int kcr_check_restore_ns(struct ckpt_ctx *ctx,
 	if (ctx->restore_cred)
 		mine[CKPT_NS_USER] = ctx->restore_cred->user_ns;
 	/*
-	 * The tree made the task's pid namespace: the restarter's for the
-	 * image's tasks in the checkpointer's, another for the others.
+	 * A pid namespace that the tree made (the image's task was not in
+	 * the checkpointer's): not the restarter's, and the task's children
+	 * go into it. The image's tasks in the checkpointer's are checked
+	 * with the other kinds below: they must land in the restarter's.
 	 */
-	if ((h->ns[CKPT_NS_PID] == CKPT_NS_CALLER) !=
-	    (mine[CKPT_NS_PID] == theirs[CKPT_NS_PID]))
-		return ckpt_err(ctx, -EINVAL,
-				"task namespaces: pid namespace %d, but the task %s the restarter's",
-				h->ns[CKPT_NS_PID],
-				mine[CKPT_NS_PID] == theirs[CKPT_NS_PID] ?
-				"is in" : "is not in");
+	if (h->ns[CKPT_NS_PID] != CKPT_NS_CALLER) {
+		if (mine[CKPT_NS_PID] == theirs[CKPT_NS_PID] ||
+		    mine[CKPT_NS_PID_FOR_CHILDREN] != mine[CKPT_NS_PID])
+			return ckpt_err(ctx, -EINVAL,
+					"task namespaces: pid namespace %d, but the task is in the restarter's, or its children would not be in its own",
+					h->ns[CKPT_NS_PID]);
+		mine[CKPT_NS_PID] = theirs[CKPT_NS_PID];
+		mine[CKPT_NS_PID_FOR_CHILDREN] = theirs[CKPT_NS_PID_FOR_CHILDREN];
+	}
 	for (k = 0; k < CKPT_NS_NKINDS; k++) {
-		if (k == CKPT_NS_UTS || mine[k] == theirs[k] ||
-		    k == CKPT_NS_PID || k == CKPT_NS_PID_FOR_CHILDREN)
+		if (k == CKPT_NS_UTS || mine[k] == theirs[k])
 			continue;
 		return ckpt_err(ctx, -EOPNOTSUPP,
 				"the restarted task would be in a %s namespace other than the restarter's, and the image's task was in the checkpointer's",
