@@ -62,7 +62,9 @@ func TestRestartBadArguments(t *testing.T) {
 	}{
 		{"unknown flag", kcr.RestartOptions{Flags: 1 << 40}, syscall.EINVAL},
 		{"pid without TASKSELF", kcr.RestartOptions{Pid: 1}, syscall.EINVAL},
-		{"frozen", kcr.RestartOptions{Flags: uapi.RESTART_FROZEN}, syscall.EOPNOTSUPP},
+		// RESTART_FROZEN's cgroup (0 here) must be a cgroup v2 directory.
+		{"frozen without a cgroup", kcr.RestartOptions{Flags: uapi.RESTART_FROZEN}, syscall.ENOTDIR},
+		{"frozen with TASKSELF", kcr.RestartOptions{Flags: uapi.RESTART_FROZEN | uapi.RESTART_TASKSELF}, syscall.EINVAL},
 		{"not an image", kcr.RestartOptions{}, syscall.EINVAL},
 	} {
 		t.Run(c.name, func(t *testing.T) {
