@@ -882,7 +882,6 @@ static long kcr_restart_coordinator(struct ckpt_ctx *ctx,
 	pid = kcr_create_task(ctx, root);
 	if (pid < 0)
 		return pid;
-	root->pid = pid;
 
 	/* The tasks read their records now; ctx is theirs meanwhile. */
 	for (i = 0; !ret && i < r->nr_tasks; i++) {

@@ -188,6 +188,16 @@ static inline void rt_on_usr1(int sig)
  * Wait to be checkpointed by the test: IMAGE.ready tells it we are set
  * up; then sleep until SIGUSR1, which only the restarted process gets.
  */
+/* IMAGE.ready tells the test that the workload is set up. */
+static inline void rt_ready(void)
+{
+	int fd = open(rt_path(".ready"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	if (fd < 0)
+		rt_die("ready file");
+	close(fd);
+}
+
 /*
  * Catch SIGUSR1 in rt_usr1, blocked until a sigsuspend() with the mask
  * left in old; stdio goes to /dev/null.
@@ -211,13 +221,9 @@ static inline void rt_catch_usr1(sigset_t *old)
 static inline void rt_external(void)
 {
 	sigset_t old;
-	int fd;
 
 	rt_catch_usr1(&old);
-	fd = open(rt_path(".ready"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
-		rt_die("ready file");
-	close(fd);
+	rt_ready();
 	while (!rt_usr1)
 		sigsuspend(&old);
 	sigprocmask(SIG_SETMASK, &old, NULL);

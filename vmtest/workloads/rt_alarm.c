@@ -21,7 +21,7 @@ static long long now_ns(void)
 int main(int argc, char **argv)
 {
 	struct timespec req = { .tv_sec = 5 }, rem = { 0 }, ts;
-	int fd, ret;
+	int ret;
 
 	if (argc < 2)
 		return 2;
@@ -32,10 +32,7 @@ int main(int argc, char **argv)
 	}
 	rt_stdio_null();
 	rt_report("t0 %lld", now_ns());
-	fd = open(rt_path(".ready"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
-		rt_die("ready file");
-	close(fd);
+	rt_ready();
 	ret = clock_nanosleep(CLOCK_BOOTTIME_ALARM, 0, &req, &rem);
 	rt_report("t1 %lld", now_ns());
 	RT_CHECK(ret == 0, "clock_nanosleep returned %d (%s), %ld.%09ld s left",

@@ -164,14 +164,10 @@ static void rt_live(void)
 
 static void rt_c(void)
 {
-	int fd;
 
 	rt_child("A", 0, NULL);
 	rt_child("B", 0, rt_b);
-	fd = open(rt_path(".ready"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
-		rt_die("ready file");
-	close(fd);
+	rt_ready();
 }
 
 int main(int argc, char **argv)

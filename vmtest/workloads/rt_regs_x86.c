@@ -513,15 +513,9 @@ int main(int argc, char **argv)
 	fill_in(avx);
 
 	if (external) {
-		int fd;
-
 		rt_report("go-flag %#lx", (unsigned long)&rt_regs_go);
 		rt_stdio_null();
-		fd = open(rt_path(".ready"), O_WRONLY | O_CREAT | O_TRUNC,
-			  0600);
-		if (fd < 0)
-			rt_die("ready file");
-		close(fd);
+		rt_ready();
 		ctl.spin = 1;
 		rt_regs_run(&in, &out, &ctl);
 		rt_report("restarted: pid %d", getpid());

@@ -74,14 +74,10 @@ static int sleeper(void)
 {
 	struct timespec req = { .tv_sec = 5 }, rem = { 0 };
 	long ret;
-	int fd;
 
 	rt_stdio_null();
 	rt_report("t0 %lld", now_ns());
-	fd = open(rt_path(".ready"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
-		rt_die("ready file");
-	close(fd);
+	rt_ready();
 	ret = syscall(SYS_nanosleep, &req, &rem);
 	rt_report("t1 %lld", now_ns());
 	RT_CHECK(ret == 0, "nanosleep returned %ld (%s), %ld.%09ld s left",

@@ -433,7 +433,6 @@ int main(int argc, char **argv)
 	uint64_t n = 0, chunk = 1 << 12;
 	spin_fn fn;
 	size_t i;
-	int fd;
 
 	if (argc != 4) {
 		fprintf(stderr, "usage: rt_spin IMAGE int|fp|vec SECONDS\n");
@@ -472,10 +471,7 @@ int main(int argc, char **argv)
 
 	run = start;
 	rt_stdio_null();
-	fd = open(rt_path(".ready"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
-		rt_die("ready file");
-	close(fd);
+	rt_ready();
 	fn(&run, n);		/* checkpointed in here */
 
 	RT_CHECK(!memcmp(&run, &expect, sizeof(run)),

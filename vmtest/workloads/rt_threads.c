@@ -147,7 +147,7 @@ int main(int argc, char **argv)
 {
 	struct timespec settle = { .tv_nsec = 300 * 1000 * 1000 };
 	sigset_t old, usr2;
-	int n = 64, i, fd;
+	int n = 64, i;
 
 	if (argc < 2)
 		return 2;
@@ -175,10 +175,7 @@ int main(int argc, char **argv)
 			sched_yield();
 	/* Into the calls the flags announce. */
 	nanosleep(&settle, NULL);
-	fd = open(rt_path(".ready"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
-		rt_die("ready file");
-	close(fd);
+	rt_ready();
 	while (!rt_usr1)
 		sigsuspend(&old);
 	rt_report("restarted: pid %d", getpid());

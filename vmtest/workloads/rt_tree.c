@@ -185,7 +185,7 @@ static void rt_tree_live(void)
 
 int main(int argc, char **argv)
 {
-	int fd, i;
+	int i;
 
 	if (argc < 2)
 		return 2;
@@ -203,9 +203,6 @@ int main(int argc, char **argv)
 	rt_catch_usr1(&rt_tree_old_mask);
 
 	rt_tree_grow(0, 0, 0);
-	fd = open(rt_path(".ready"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
-		rt_die("ready file");
-	close(fd);
+	rt_ready();
 	rt_tree_live();
 }

@@ -63,7 +63,7 @@ int main(int argc, char **argv)
 	struct timespec ts = { .tv_sec = 10 };
 	sigset_t old, chld, pending;
 	pid_t pid;
-	int fd, n;
+	int n;
 
 	if (argc < 2)
 		return 2;
@@ -123,10 +123,7 @@ int main(int argc, char **argv)
 	}
 	if (sigtimedwait(&chld, NULL, &ts) != SIGCHLD)
 		rt_die("sigtimedwait SIGCHLD");
-	fd = open(rt_path(".ready"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
-		rt_die("ready file");
-	close(fd);
+	rt_ready();
 	while (!rt_usr1)
 		sigsuspend(&old);
 	rt_report("restarted: pid %d", getpid());
