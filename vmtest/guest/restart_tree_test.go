@@ -448,10 +448,7 @@ func TestRestartTreeFrozen(t *testing.T) {
 	if got := len(cgroupPids(into)); got != len(pids) {
 		t.Errorf("cgroup %s holds %d processes, want %d", into.Path, got, len(pids))
 	}
-	frozen, err := os.ReadFile(filepath.Join(into.Path, "cgroup.events"))
-	if err != nil || !strings.Contains(string(frozen), "frozen 1") {
-		t.Errorf("cgroup.events after the restart: %q %v", frozen, err)
-	}
+	requireFrozen(t, into.Path)
 	for _, p := range pids {
 		if s := procState(int(p.Vpid)); s != "S" && s != "D" {
 			t.Errorf("restarted pid %d in state %q while frozen", p.Vpid, s)
@@ -489,10 +486,7 @@ func TestRestartTreeFrozenCLI(t *testing.T) {
 	if err != nil || root != tr.rt.OrigPid {
 		t.Fatalf("kcr restart --frozen printed %q, want %d", out, tr.rt.OrigPid)
 	}
-	ev, _ := os.ReadFile(filepath.Join(cgPath, "cgroup.events"))
-	if !strings.Contains(string(ev), "frozen 1") {
-		t.Errorf("cgroup.events: %q, want frozen 1", ev)
-	}
+	requireFrozen(t, cgPath)
 	if out, err := exec.Command("/bin/kcr", "thaw", cgPath).CombinedOutput(); err != nil {
 		t.Fatalf("kcr thaw: %v\n%s", err, out)
 	}
@@ -503,4 +497,22 @@ func TestRestartTreeFrozenCLI(t *testing.T) {
 	tr.rt.Pid = root
 	tr.rt.wait(t, false)
 	tr.rt.RequirePass(t)
+}
+
+// requireFrozen waits until cgroup.events says frozen: the kernel says so
+// once every task has stopped in the freezer's trap, which the restarted
+// tasks reach on their own way out of the restart, after it returned.
+func requireFrozen(t *testing.T, cg string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ev, err := os.ReadFile(filepath.Join(cg, "cgroup.events"))
+		if err == nil && strings.Contains(string(ev), "frozen 1") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cgroup.events of %s after the restart: %q %v, want frozen 1", cg, ev, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
