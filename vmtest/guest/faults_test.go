@@ -147,8 +147,17 @@ func waitPipeWriter(t *testing.T, what string, threads func() []string) {
 	t.Fatalf("%s never stalled on the full pipe; tasks:\n%s", what, taskStacks())
 }
 
-func (c *ckptCall) threads() []string {
-	return []string{fmt.Sprintf("/proc/self/task/%d", c.tid)}
+// threads is the checkpointing thread, for waitPipeWriter; a call that
+// has already returned will never stall, and its result says why.
+func (c *ckptCall) threads(t *testing.T) func() []string {
+	return func() []string {
+		select {
+		case <-c.done:
+			t.Fatalf("the checkpoint returned before it stalled on the pipe: %v\n%s", c.err, c.log)
+		default:
+		}
+		return []string{fmt.Sprintf("/proc/self/task/%d", c.tid)}
+	}
 }
 
 // requireFailed: the checkpoint failed with want (any errno if 0) and a
@@ -235,7 +244,7 @@ func TestFaultTargetRanDuringCheckpoint(t *testing.T) {
 	refs := moduleRefs(t)
 	r, w := smallPipe(t)
 	c := checkpointAsync(t, d, f.pid(), w)
-	waitPipeWriter(t, "the checkpoint", c.threads)
+	waitPipeWriter(t, "the checkpoint", c.threads(t))
 
 	// Behind the module's back: its freezer ioctl refuses a thaw now.
 	thawDirect(t, f.cg)
@@ -285,7 +294,7 @@ func TestFaultEPIPE(t *testing.T) {
 	refs := moduleRefs(t)
 	r, w := smallPipe(t)
 	c := checkpointAsync(t, d, f.pid(), w)
-	waitPipeWriter(t, "the checkpoint", c.threads)
+	waitPipeWriter(t, "the checkpoint", c.threads(t))
 	buf := make([]byte, 4096)
 	if _, err := io.ReadFull(r, buf); err != nil {
 		t.Fatal(err)
@@ -411,7 +420,7 @@ func TestFaultTargetKilled(t *testing.T) {
 	refs := moduleRefs(t)
 	r, w := smallPipe(t)
 	c := checkpointAsync(t, d, f.pid(), w)
-	waitPipeWriter(t, "the checkpoint", c.threads)
+	waitPipeWriter(t, "the checkpoint", c.threads(t))
 	if err := f.w.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}

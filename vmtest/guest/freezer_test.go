@@ -346,7 +346,7 @@ func TestFreezerV1RoundTrip(t *testing.T) {
 	// CHECKPOINTING in v1, while a checkpoint stalls on a full pipe.
 	r, w := smallPipe(t)
 	call := checkpointAsync(t, d, c.pid(), w)
-	waitPipeWriter(t, "the checkpoint", call.threads)
+	waitPipeWriter(t, "the checkpoint", call.threads(t))
 	requireState(t, cg, freezer.Checkpointing)
 	if err := cg.Set(freezer.Thawed); !errors.Is(err, unix.EBUSY) {
 		t.Fatalf("SET THAWED while CHECKPOINTING: %v, want EBUSY", err)
@@ -439,7 +439,7 @@ func TestFreezerCheckpointingRefusesThaw(t *testing.T) {
 	a := c.count(t)
 	r, w := smallPipe(t)
 	call := checkpointAsync(t, d, c.pid(), w)
-	waitPipeWriter(t, "the checkpoint", call.threads)
+	waitPipeWriter(t, "the checkpoint", call.threads(t))
 
 	requireState(t, cg, freezer.Checkpointing)
 	if h := holds(t); h != 1 {
@@ -520,7 +520,7 @@ func TestFreezerDirectThawDuringCheckpoint(t *testing.T) {
 	a := c.count(t)
 	r, w := smallPipe(t)
 	call := checkpointAsync(t, d, c.pid(), w)
-	waitPipeWriter(t, "the checkpoint", call.threads)
+	waitPipeWriter(t, "the checkpoint", call.threads(t))
 	requireState(t, cg, freezer.Checkpointing)
 
 	thawDirect(t, cg)

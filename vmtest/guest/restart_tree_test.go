@@ -270,17 +270,21 @@ func TestRestartTreeNoPids(t *testing.T) {
 		t.Errorf("restarted tree of %d processes, want 9", len(all))
 	}
 	// The root's first child leads a session of its own; the second
-	// leads a group in the root's session.
-	sid0, _ := unix.Getsid(kids[0])
-	if sid0 != kids[0] {
-		t.Errorf("first child %d: session %d, want its own", kids[0], sid0)
+	// leads a group in the root's session. Fresh pids need not come in
+	// the original order (pid numbers wrap), so tell them apart by that.
+	sess, grp := kids[0], kids[1]
+	if sid, _ := unix.Getsid(grp); sid == grp {
+		sess, grp = grp, sess
 	}
-	pg1, _ := unix.Getpgid(kids[1])
-	sid1, _ := unix.Getsid(kids[1])
+	if sid, _ := unix.Getsid(sess); sid != sess {
+		t.Errorf("no child of %d leads a session: children %v", root, kids)
+	}
+	pg, _ := unix.Getpgid(grp)
+	sid, _ := unix.Getsid(grp)
 	rootSid, _ := unix.Getsid(root)
-	if pg1 != kids[1] || sid1 != rootSid {
-		t.Errorf("second child %d: group %d session %d, want group %d session %d",
-			kids[1], pg1, sid1, kids[1], rootSid)
+	if pg != grp || sid != rootSid {
+		t.Errorf("child %d: group %d session %d, want group %d session %d",
+			grp, pg, sid, grp, rootSid)
 	}
 }
 
