@@ -66,6 +66,7 @@ void kcr_restart_put(struct kcr_restart *r)
 			put_task_struct(r->tasks[i].task);
 	}
 	kvfree(r->vpids);
+	kvfree(r->order);
 	if (r->freeze)
 		fput(r->freeze);
 	kvfree(r->tasks);
@@ -319,9 +320,6 @@ static int kcr_apply_task(struct ckpt_ctx *ctx, struct ckpt_hdr_task *h)
 	/* No new privileges cannot be cleared, as with prctl(). */
 	if (h->flags & CKPT_TASK_NO_NEW_PRIVS)
 		task_set_no_new_privs(current);
-	/* The restored task has no children to propagate the flag to yet. */
-	if (h->flags & CKPT_TASK_CHILD_SUBREAPER)
-		current->signal->is_child_subreaper = 1;
 	current->set_child_tid = u64_to_user_ptr(h->set_child_tid);
 	current->clear_child_tid = u64_to_user_ptr(h->clear_child_tid);
 #ifdef CONFIG_FUTEX
@@ -377,6 +375,13 @@ static int kcr_restore_task(struct ckpt_ctx *ctx, struct kcr_rtask *rt,
 	if (IS_ERR(h))
 		return PTR_ERR(h);
 	ret = kcr_check_task(ctx, rt, h);
+	/* Its ghost's exit would hand it to its parent with a SIGCHLD. */
+	if (!ret && h->exit_state && rt->creator != rt->parent)
+		ret = ckpt_err(ctx, -EOPNOTSUPP,
+			       "zombie %d: its session's leader has exited: not supported",
+			       rt->pids.vpid);
+	rt->exit_signal = h->exit_signal;
+	rt->pdeath_signal = h->pdeath_signal;
 	if (!ret && h->exit_state) {
 		/* Its name for ps; it ends in kcr_restart_child(). */
 		memcpy(comm, h->comm, sizeof(comm));
@@ -384,7 +389,6 @@ static int kcr_restore_task(struct ckpt_ctx *ctx, struct kcr_rtask *rt,
 		kcr___set_task_comm(t, comm, false);
 		rt->zombie = true;
 		rt->exit_code = h->exit_code;
-		rt->exit_signal = h->exit_signal;
 		goto out;
 	}
 	if (!ret)
@@ -397,6 +401,12 @@ static int kcr_restore_task(struct ckpt_ctx *ctx, struct kcr_rtask *rt,
 	/* From here on current changes. */
 	ctx->restore_changed = true;
 	restore_task_ns_commit(ctx, t);	/* ns: what restore_task_ns() prepared */
+	/*
+	 * Before its children exist: fork() gives them has_child_subreaper
+	 * from it, which their orphans' reparenting looks for.
+	 */
+	if (h->flags & CKPT_TASK_CHILD_SUBREAPER)
+		t->signal->is_child_subreaper = 1;
 	/* In the task's namespaces, before it is anything else of its own. */
 	ret = kcr_create_children(ctx, rt);
 	if (!ret)
@@ -426,9 +436,12 @@ static int kcr_restore_task(struct ckpt_ctx *ctx, struct kcr_rtask *rt,
 		kcr_commit_creds(ctx);
 		/*
 		 * commit_creds() clears these when the ids change, as for a
-		 * setuid program: the image's values go on top.
+		 * setuid program: the image's values go on top. A tree's
+		 * tasks get their parent death signal at the go, once the
+		 * ghosts, whose exit would send it, are gone.
 		 */
-		t->pdeath_signal = h->pdeath_signal;
+		if (ctx->uflags & RESTART_TASKSELF)
+			t->pdeath_signal = h->pdeath_signal;
 		if (ctx->restore_dumpable >= 0 && t->mm)
 			set_mask_bits(&t->mm->flags, MMF_DUMPABLE_MASK,
 				      ctx->restore_dumpable);
@@ -517,6 +530,38 @@ static void __noreturn kcr_restart_zombie(struct kcr_rtask *rt)
 	unreachable();	/* do_exit() is __noreturn; the pointer cannot say so */
 }
 
+/*
+ * A ghost's turn, after its setsid() or setpgid(): it creates what it
+ * stands for (a session's orphans), then waits until the coordinator
+ * releases it, once every task has had its turn, and exits. Returns
+ * only if the restart fails meanwhile.
+ */
+static void kcr_restart_ghost(struct kcr_rtask *rt)
+{
+	struct kcr_restart *r = rt->r;
+	struct ckpt_ctx *ctx = r->ctx;
+	int ret;
+
+	ret = kcr_create_children(ctx, rt);
+	ctx->restore_task = NULL;
+	ctx->tsk = NULL;
+	kcr_rtask_report(rt, &rt->done, ret);
+	if (ret)
+		return;
+	if (wait_event_killable(rt->turn_wq, READ_ONCE(rt->released) ||
+				READ_ONCE(r->verdict) != KCR_VERDICT_PENDING) ||
+	    !READ_ONCE(rt->released))
+		return;
+	/* A session's ghost has created group ghosts: gone already. */
+	kcr_reap_ghosts(rt);
+	get_task_struct(current);
+	rt->task = current;
+	WRITE_ONCE(current->exit_signal, 0);
+	kcr_rtask_report(rt, &rt->loaded, 0);
+	kcr_restart_put(r);
+	kcr_do_exit(0);
+}
+
 /* A task of the tree: restore, wait for the tail's verdict, go. */
 int kcr_restart_child(void *arg)
 {
@@ -546,6 +591,11 @@ int kcr_restart_child(void *arg)
 			       task_pid_vnr(t), rt->pids.vpid);
 	if (!ret && rt->leader < 0)
 		ret = kcr_restore_pgrp(ctx, rt);
+	if (!ret && rt->ghost) {
+		kcr_restart_ghost(rt);	/* returns on failure only */
+		ret = -EINTR;
+		goto die;
+	}
 	if (!ret)
 		ret = kcr_restore_task(ctx, rt, t);
 	/* After the last record: timers and mask would interrupt reads. */
@@ -559,11 +609,18 @@ int kcr_restart_child(void *arg)
 	if (ret)
 		goto die;
 
-	/* Killable: the coordinator may wait long for a stalled tail. */
-	if (wait_event_killable(r->wq, READ_ONCE(r->verdict) !=
-				       KCR_VERDICT_PENDING) ||
+	/*
+	 * Killable: the coordinator may wait long for a stalled tail. On
+	 * the task's own queue, not r->wq: every report wakes r->wq, and
+	 * N tasks waiting there would make N reports cost N^2 wakeups.
+	 */
+	if (wait_event_killable(rt->turn_wq, READ_ONCE(r->verdict) !=
+					     KCR_VERDICT_PENDING) ||
 	    READ_ONCE(r->verdict) != KCR_VERDICT_GO)
 		goto die;
+	/* The ghosts have exited (kcr_release_ghosts()) and are reaped. */
+	kcr_reap_ghosts(rt);
+	t->pdeath_signal = rt->pdeath_signal;
 	ret = kcr_restart_arm(rt);
 	if (!ret)
 		return 0;
@@ -848,10 +905,10 @@ static int kcr_wait_report(struct kcr_restart *r, struct kcr_rtask *rt,
 }
 
 /*
- * Give a restored zombie its exit signal once it is one (it exits right
- * after its report): its parent has not run yet.
+ * Wait until the task of rt (a zombie or a ghost, which exit right after
+ * their report) has exited, its children reparented.
  */
-static int kcr_zombie_signal(struct kcr_restart *r, struct kcr_rtask *rt)
+static int kcr_wait_exited(struct kcr_restart *r, struct kcr_rtask *rt)
 {
 	struct task_struct *t = rt->task;
 
@@ -862,8 +919,44 @@ static int kcr_zombie_signal(struct kcr_restart *r, struct kcr_rtask *rt)
 			return -EINTR;
 		}
 	}
-	WRITE_ONCE(t->exit_signal, rt->exit_signal);
 	return 0;
+}
+
+/*
+ * Give a restored zombie its exit signal once it is one (it exits right
+ * after its report): its parent has not run yet.
+ */
+static int kcr_zombie_signal(struct kcr_restart *r, struct kcr_rtask *rt)
+{
+	int ret = kcr_wait_exited(r, rt);
+
+	if (!ret)
+		WRITE_ONCE(rt->task->exit_signal, rt->exit_signal);
+	return ret;
+}
+
+/*
+ * Once every task has had its turn, the ghosts exit, the last made
+ * first (a session's ghost reaps the group ghosts it made); their
+ * orphans must then be where the image has them.
+ */
+static int kcr_release_ghosts(struct ckpt_ctx *ctx, struct kcr_restart *r)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = r->nr_tasks; !ret && i-- > r->nr_image;) {
+		struct kcr_rtask *g = &r->tasks[i];
+
+		WRITE_ONCE(g->released, true);
+		wake_up_all(&g->turn_wq);
+		ret = kcr_wait_report(r, g, &g->loaded);
+		if (!ret)
+			ret = kcr_wait_exited(r, g);
+	}
+	if (!ret && r->nr_tasks > r->nr_image)
+		ret = kcr_check_reparented(ctx, r);
+	return ret;
 }
 
 /*
@@ -885,14 +978,16 @@ static long kcr_restart_coordinator(struct ckpt_ctx *ctx,
 
 	/* The tasks read their records now; ctx is theirs meanwhile. */
 	for (i = 0; !ret && i < r->nr_tasks; i++) {
-		struct kcr_rtask *rt = &r->tasks[i];
+		struct kcr_rtask *rt = &r->tasks[r->order[i]];
 
-		WRITE_ONCE(r->turn, i);
+		WRITE_ONCE(r->turn, rt->idx);
 		wake_up_all(&rt->turn_wq);
 		ret = kcr_wait_report(r, rt, &rt->done);
 		if (!ret && rt->zombie)
 			ret = kcr_zombie_signal(r, rt);
 	}
+	if (!ret)
+		ret = kcr_release_ghosts(ctx, r);
 	if (ret == -EINTR && fatal_signal_pending(current))
 		return ret;
 	WRITE_ONCE(r->turn, -1);
@@ -910,8 +1005,9 @@ static long kcr_restart_coordinator(struct ckpt_ctx *ctx,
 		r->verdict = ret ? KCR_VERDICT_ABORT : KCR_VERDICT_GO;
 	else if (!ret)
 		ret = -EINTR;
-	wake_up_all_locked(&r->wq);
 	spin_unlock_irq(&r->wq.lock);
+	for (i = 0; i < r->nr_tasks; i++)
+		wake_up_all(&r->tasks[i].turn_wq);
 	for (i = 0; !ret && i < r->nr_tasks; i++)
 		ret = kcr_wait_report(r, &r->tasks[i], &r->tasks[i].loaded);
 	if (ret == -EINTR && fatal_signal_pending(current))
@@ -922,6 +1018,7 @@ static long kcr_restart_coordinator(struct ckpt_ctx *ctx,
 			kcr_kill_tree(r);
 		}
 		kcr_reap(pid);
+		kcr_reap_adopted(r);
 		return ret;
 	}
 	return pid;

@@ -27,7 +27,21 @@ struct kcr_rtask {
 	 * or KCR_THREAD for a thread, which its leader creates.
 	 */
 	int parent;
+	/*
+	 * The task that creates it: its parent, a thread's leader, or the
+	 * ghost of its session; -1 for the root (the coordinator).
+	 */
+	int creator;
 	int leader;			/* a thread's leader; -1: a process */
+	int ghost;			/* KCR_GHOST_*: made for a dead leader */
+	bool released;			/* a ghost may exit now */
+	/*
+	 * What it creates, as lists in TREE order through next (-1 ends
+	 * them): its child processes, and its threads if a leader.
+	 */
+	int children;
+	int threads;
+	int next;
 	/*
 	 * Its process group: KCR_PGRP_INHERIT (its creator's), _OWN (it
 	 * leads one) or the index of an earlier task of the tree whose
@@ -41,20 +55,25 @@ struct kcr_rtask {
 	bool done;			/* its records are read (err: how) */
 	bool zombie;			/* it exits as it did, in its turn */
 	int exit_code;			/* a zombie's wait status */
-	int exit_signal;		/* a zombie's, set once it is one */
+	int exit_signal;		/* set once a zombie is one, else at go */
+	int pdeath_signal;		/* set at go: a ghost's exit sends it */
 	struct task_struct *task;	/* a zombie, until then */
 	bool loaded;			/* registers loaded, or it is dying */
 	int err;
 	void *cpu;			/* kcr_arch_restore_cpu() state */
 	struct callback_head work;
 	/*
-	 * Its own queue for its turn: one for all would wake every task
-	 * at every turn, N² wakeups for a tree of N.
+	 * Its own queue for its turn and then for the verdict: one for
+	 * all would wake every task at every turn or report, N² wakeups
+	 * for a tree of N.
 	 */
 	wait_queue_head_t turn_wq;
 };
 
 #define KCR_THREAD		(-2)
+
+#define KCR_GHOST_SESSION	1	/* setsid(), creates the orphans */
+#define KCR_GHOST_GROUP		2	/* setpgid(0, 0) for others to join */
 
 /* Pid namespaces below the root's that a task of an image may be in. */
 #define KCR_MAX_PID_DEPTH	MAX_PID_NS_LEVEL
@@ -80,14 +99,18 @@ struct kcr_rtask {
  *
  * The tasks read their records one after the other, in TREE order: the
  * coordinator gives the turn (turn), each task reports on r->wq when its
- * records are read, then all wait for the verdict on the tail.
+ * records are read, then waits on its turn_wq for the verdict on the
+ * tail.
  */
 struct kcr_restart {
 	refcount_t users;
 	struct ckpt_ctx *ctx;
 	struct file *dev;
-	unsigned int nr_tasks;
+	unsigned int nr_tasks;		/* TREE's, then the ghosts */
+	unsigned int nr_image;		/* TREE's */
+	unsigned int max_tasks;		/* room in tasks */
 	struct kcr_rtask *tasks;
+	int *order;			/* of the turns, by index in tasks */
 	s32 *vpids;			/* TREE's, for the tasks' vpids */
 	wait_queue_head_t wq;
 	int turn;			/* task reading its records, or -1 */
@@ -116,6 +139,12 @@ int kcr_create_children(struct ckpt_ctx *ctx, struct kcr_rtask *rt);
 int kcr_create_threads(struct ckpt_ctx *ctx, struct kcr_rtask *rt);
 int kcr_restore_pgrp(struct ckpt_ctx *ctx, struct kcr_rtask *rt);
 void kcr_reap_children(struct kcr_rtask *rt);
+/* restart_tree.c: reap the ghosts that rt created, which have exited */
+void kcr_reap_ghosts(struct kcr_rtask *rt);
+/* restart_tree.c: check that the orphans of ghosts went to their parents */
+int kcr_check_reparented(struct ckpt_ctx *ctx, struct kcr_restart *r);
+/* restart_tree.c: reap the orphans that went to the failed coordinator */
+void kcr_reap_adopted(struct kcr_restart *r);
 /* restart.c: create the task of rt, a child of current */
 pid_t kcr_create_task(struct ckpt_ctx *ctx, struct kcr_rtask *rt);
 /* restart.c: reap pid, current's child, whatever its exit signal */

@@ -367,6 +367,23 @@ func TestRestartTreeCorrupt(t *testing.T) {
 		return off + int64(i)*sz + int64(f.Offset)
 	}
 	last := len(pids) - 1
+	// A process below the root that leads neither a session nor a
+	// group, and the leader of a session other than the root's.
+	member, leader := -1, -1
+	for i, p := range pids {
+		if i > 0 && p.Vsid == p.Vpid && leader < 0 {
+			leader = i
+		}
+	}
+	for i, p := range pids {
+		if i > 0 && leader >= 0 && p.Vsid != p.Vpid && p.Vpgid != p.Vpid &&
+			p.Vsid != pids[leader].Vpid && i != last && member < 0 {
+			member = i
+		}
+	}
+	if member < 0 {
+		t.Fatalf("no plain member outside a session leader's session in %+v", pids)
+	}
 	cases := []struct {
 		name  string
 		at    int64
@@ -379,8 +396,8 @@ func TestRestartTreeCorrupt(t *testing.T) {
 		{name: "two tasks one pid", at: field(4, "Vpid"), val: pids[3].Vpid, want: []syscall.Errno{unix.EINVAL}},
 		{name: "thread without leader", at: field(2, "Vtgid"), val: 99999, want: []syscall.Errno{unix.EINVAL, unix.EOPNOTSUPP}},
 		{name: "root with a parent", at: field(0, "Vppid"), val: pids[1].Vpid, want: []syscall.Errno{unix.EINVAL}},
-		{name: "foreign session", at: field(2, "Vsid"), val: 99998, want: []syscall.Errno{unix.EOPNOTSUPP}},
-		{name: "group nobody made", at: field(last, "Vpgid"), val: 99997, want: []syscall.Errno{unix.EOPNOTSUPP}},
+		{name: "session of a living leader", at: field(member, "Vsid"), val: pids[leader].Vpid, want: []syscall.Errno{unix.EOPNOTSUPP}},
+		{name: "group of a later task", at: field(member, "Vpgid"), val: pids[last].Vpid, want: []syscall.Errno{unix.EOPNOTSUPP}},
 		{name: "negative pid", at: field(5, "Vpid"), val: -7, want: []syscall.Errno{unix.EINVAL}},
 		{name: "truncated in the last task", trunc: true, want: []syscall.Errno{unix.EINVAL, unix.EIO, unix.ENODATA}},
 	}

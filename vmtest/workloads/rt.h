@@ -107,6 +107,31 @@ static inline void rt_report(const char *fmt, ...)
 	}								\
 } while (0)
 
+/* Who a process of a tree is: noted before, checked after restart. */
+struct rt_ids {
+	pid_t pid, ppid, pgid, sid;
+};
+
+static inline void rt_ids_note(struct rt_ids *ids)
+{
+	ids->pid = getpid();
+	ids->ppid = getppid();
+	ids->pgid = getpgrp();
+	ids->sid = getsid(0);
+}
+
+static inline void rt_ids_check(const struct rt_ids *ids, const char *who)
+{
+	RT_CHECK(getpid() == ids->pid, "%s: pid %d, was %d", who, getpid(),
+		 ids->pid);
+	RT_CHECK(getppid() == ids->ppid, "%s: parent %d, was %d", who,
+		 getppid(), ids->ppid);
+	RT_CHECK(getpgrp() == ids->pgid, "%s: group %d, was %d", who,
+		 getpgrp(), ids->pgid);
+	RT_CHECK(getsid(0) == ids->sid, "%s: session %d, was %d", who,
+		 getsid(0), ids->sid);
+}
+
 static inline void rt_stdio_null(void)
 {
 	int null = open("/dev/null", O_RDWR);

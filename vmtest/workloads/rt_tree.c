@@ -34,7 +34,7 @@ static pid_t rt_second;		/* the root's second child */
 static int rt_up = -1;		/* write end of the parent's ready pipe */
 
 static struct {
-	pid_t pid, ppid, pgid, sid;
+	struct rt_ids ids;
 	int depth, index;
 	pid_t children[RT_TREE_MAX_FANOUT];
 	int nr_children;
@@ -43,7 +43,7 @@ static struct {
 
 static unsigned long rt_tree_word(size_t i)
 {
-	return ((unsigned long)me.pid << 32) ^ (i * 2654435761UL) ^
+	return ((unsigned long)me.ids.pid << 32) ^ (i * 2654435761UL) ^
 	       (unsigned long)me.depth << 24;
 }
 
@@ -60,10 +60,7 @@ static void rt_tree_fill(void)
 
 static void rt_tree_note(void)
 {
-	me.pid = getpid();
-	me.ppid = getppid();
-	me.pgid = getpgrp();
-	me.sid = getsid(0);
+	rt_ids_note(&me.ids);
 }
 
 static void rt_tree_live(void) __attribute__((noreturn));
@@ -132,19 +129,15 @@ static void rt_tree_grow(int depth, int index, pid_t join_pgid)
 static void rt_tree_check(void)
 {
 	size_t i, bad = 0;
+	char who[64];
 
-	RT_CHECK(getpid() == me.pid, "depth %d index %d: pid %d, was %d",
-		 me.depth, me.index, getpid(), me.pid);
-	RT_CHECK(getppid() == me.ppid, "pid %d: parent %d, was %d", me.pid,
-		 getppid(), me.ppid);
-	RT_CHECK(getpgrp() == me.pgid, "pid %d: group %d, was %d", me.pid,
-		 getpgrp(), me.pgid);
-	RT_CHECK(getsid(0) == me.sid, "pid %d: session %d, was %d", me.pid,
-		 getsid(0), me.sid);
+	snprintf(who, sizeof(who), "depth %d index %d (pid %d)", me.depth,
+		 me.index, me.ids.pid);
+	rt_ids_check(&me.ids, who);
 	for (i = 0; i < RT_TREE_PATTERN; i++)
 		if (me.pattern[i] != rt_tree_word(i))
 			bad++;
-	RT_CHECK(!bad, "pid %d: %zu words of its pattern differ", me.pid, bad);
+	RT_CHECK(!bad, "%s: %zu words of its pattern differ", who, bad);
 }
 
 /* SIGUSR1 to the children, then their verdicts. */
@@ -154,16 +147,16 @@ static void rt_tree_wake_children(void)
 
 	for (i = 0; i < me.nr_children; i++)
 		RT_CHECK(kill(me.children[i], SIGUSR1) == 0,
-			 "pid %d: SIGUSR1 to child %d: %s", me.pid,
+			 "pid %d: SIGUSR1 to child %d: %s", me.ids.pid,
 			 me.children[i], strerror(errno));
 	for (i = 0; i < me.nr_children; i++) {
 		pid_t got = waitpid(me.children[i], &status, 0);
 
 		RT_CHECK(got == me.children[i], "pid %d: waitpid(%d): %d %s",
-			 me.pid, me.children[i], got, strerror(errno));
+			 me.ids.pid, me.children[i], got, strerror(errno));
 		RT_CHECK(got != me.children[i] ||
 			 (WIFEXITED(status) && WEXITSTATUS(status) == 0),
-			 "pid %d: child %d ended with status %#x", me.pid,
+			 "pid %d: child %d ended with status %#x", me.ids.pid,
 			 me.children[i], status);
 	}
 }
