@@ -34,11 +34,23 @@ type treeResult struct {
 	cliCkpt, cliRest time.Duration // kcr checkpoint --cgroup --kill, kcr restart --detach
 }
 
-// runTreeBench times the checkpoint and restart of trees of the given
-// sizes (vmtest/workloads/bench_tree), through lib's ioctl wrappers and
-// through the kcr command, and prints the time per task: it should not
-// grow with the size of the tree.
-func runTreeBench(sizes []string) int {
+// A benchmark of tasks: a tree of processes (vmtest/workloads/bench_tree)
+// or one process of threads (bench_threads).
+type taskBench struct {
+	workload string
+	what     string // the tasks it makes, for the table's title
+}
+
+var (
+	treeBench   = taskBench{"bench_tree", "process trees"}
+	threadBench = taskBench{"bench_threads", "processes of many threads"}
+)
+
+// runTreeBench times the checkpoint and restart of k's workload of the
+// given sizes (tasks), through lib's ioctl wrappers and through the kcr
+// command, and prints the time per task: it should not grow with the
+// number of tasks.
+func runTreeBench(k taskBench, sizes []string) int {
 	// The killed originals and the restarted trees' orphans come to us,
 	// to be reaped: their pids must be free for the next restart.
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
@@ -55,19 +67,19 @@ func runTreeBench(sizes []string) int {
 		return 1
 	}
 	defer d.Close()
-	fmt.Printf("\ncheckpoint and restart of process trees, in this guest (lib: best of %d, one run above %d tasks; CLI: one run):\n",
-		treeRounds, bigTree)
+	fmt.Printf("\ncheckpoint and restart of %s, in this guest (lib: best of %d, one run above %d tasks; CLI: one run):\n",
+		k.what, treeRounds, bigTree)
 	fmt.Printf("%7s %10s %13s %12s %11s %12s %13s %12s %12s %12s\n", "tasks", "image KiB",
 		"checkpoint s", "per task ms", "restart s", "per task ms", "kcr ckpt s", "per task ms", "kcr rst s", "per task ms")
 	for _, s := range sizes {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
-			fmt.Printf("kcr-guest: bad tree size %q\n", s)
+			fmt.Printf("kcr-guest: bad number of tasks %q\n", s)
 			return 1
 		}
-		r, err := benchTree(d, n)
+		r, err := benchTree(d, k, n)
 		if err != nil {
-			fmt.Printf("kcr-guest: tree of %d: %v\n", n, err)
+			fmt.Printf("kcr-guest: %s of %d: %v\n", k.workload, n, err)
 			return 1
 		}
 		per := func(t time.Duration) float64 { return t.Seconds() * 1000 / float64(r.tasks) }
@@ -78,7 +90,7 @@ func runTreeBench(sizes []string) int {
 	return 0
 }
 
-func benchTree(d *kcr.Device, n int) (*treeResult, error) {
+func benchTree(d *kcr.Device, k taskBench, n int) (*treeResult, error) {
 	r := &treeResult{tasks: n, ckpt: time.Hour, restart: time.Hour}
 	img := filepath.Join(os.TempDir(), fmt.Sprintf("bench-tree-%d.img", n))
 	defer os.Remove(img)
@@ -88,7 +100,7 @@ func benchTree(d *kcr.Device, n int) (*treeResult, error) {
 	}
 	for round := 0; round <= rounds; round++ {
 		cli := round == rounds // the last run goes through the kcr command
-		cg, root, err := startBenchTree(n)
+		cg, root, err := startBenchTree(k, n)
 		if err != nil {
 			return nil, err
 		}
@@ -115,9 +127,9 @@ func benchTree(d *kcr.Device, n int) (*treeResult, error) {
 	return r, nil
 }
 
-// startBenchTree starts bench_tree in a new cgroup and waits until its n
-// processes are up.
-func startBenchTree(n int) (*freezer.Cgroup, int, error) {
+// startBenchTree starts k's workload in a new cgroup and waits until its
+// n tasks are up.
+func startBenchTree(k taskBench, n int) (*freezer.Cgroup, int, error) {
 	cg, err := freezer.New(fmt.Sprintf("kcr-bench-tree-%d", time.Now().UnixNano()))
 	if err != nil {
 		return nil, 0, err
@@ -129,7 +141,7 @@ func startBenchTree(n int) (*freezer.Cgroup, int, error) {
 	defer dir.Close()
 	ready := filepath.Join(os.TempDir(), "bench-tree.ready")
 	_ = os.Remove(ready)
-	cmd := exec.Command(filepath.Join(guestproto.BinDir, "bench_tree"), ready, strconv.Itoa(n))
+	cmd := exec.Command(filepath.Join(guestproto.BinDir, k.workload), ready, strconv.Itoa(n))
 	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(dir.Fd())}
 	if err := cmd.Start(); err != nil {
 		return nil, 0, err
@@ -142,7 +154,7 @@ func startBenchTree(n int) (*freezer.Cgroup, int, error) {
 		var ws unix.WaitStatus
 		if pid, _ := unix.Wait4(cmd.Process.Pid, &ws, unix.WNOHANG, nil); pid > 0 || time.Now().After(deadline) {
 			killAndReap(cg, nil)
-			return nil, 0, fmt.Errorf("bench_tree %d did not get ready (%v)", n, ws)
+			return nil, 0, fmt.Errorf("%s %d did not get ready (%v)", k.workload, n, ws)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -230,7 +242,7 @@ func restartBenchTree(d *kcr.Device, cg *freezer.Cgroup, img string, n int, cli 
 	}
 	if err == nil {
 		if got, _ := cgroupCount(cg); got != n {
-			err = fmt.Errorf("restarted tree of %d processes, want %d", got, n)
+			err = fmt.Errorf("restarted %d tasks, want %d", got, n)
 		}
 	}
 	if kerr := killAndReap(cg, pids); err == nil {
@@ -239,8 +251,9 @@ func restartBenchTree(d *kcr.Device, cg *freezer.Cgroup, img string, n int, cli 
 	return took, err
 }
 
+// cgroupCount counts the tasks (threads) in cg.
 func cgroupCount(cg *freezer.Cgroup) (int, error) {
-	b, err := os.ReadFile(filepath.Join(cg.Path, "cgroup.procs"))
+	b, err := os.ReadFile(filepath.Join(cg.Path, "cgroup.threads"))
 	return len(strings.Fields(string(b))), err
 }
 

@@ -199,7 +199,8 @@ func runDemo() int {
 
 // runBench runs the bench workload for the sizes (MiB) asked for, then
 // the process tree benchmark (kcr.benchtree: tree sizes, default
-// 10,100,1000).
+// 10,100,1000) and the thread benchmark (kcr.benchthreads: threads of
+// one process, default 1,16,256).
 func runBench(sizes []string) int {
 	if rc := loadModule(guestproto.Module, ""); rc != 0 {
 		return rc
@@ -211,11 +212,22 @@ func runBench(sizes []string) int {
 		fmt.Printf("kcr-guest: bench: %v\n", err)
 		return 1
 	}
-	trees := cmdlineValue("kcr.benchtree")
-	if trees == "" {
-		trees = "10,100,1000"
+	for _, b := range []struct {
+		k            taskBench
+		param, sizes string
+	}{
+		{treeBench, "kcr.benchtree", "10,100,1000"},
+		{threadBench, "kcr.benchthreads", "1,16,256"},
+	} {
+		sizes := cmdlineValue(b.param)
+		if sizes == "" {
+			sizes = b.sizes
+		}
+		if rc := runTreeBench(b.k, strings.Split(sizes, ",")); rc != 0 {
+			return rc
+		}
 	}
-	return runTreeBench(strings.Split(trees, ","))
+	return 0
 }
 
 // showTail prints the last lines of the counter's file.

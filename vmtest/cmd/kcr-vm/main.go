@@ -23,6 +23,8 @@ func main() {
 	verbose := flag.Bool("v", false, "also show the guest's kernel log")
 	syms := flag.String("syms", "", "for -mode kallsyms: comma-separated kernel symbols to look up")
 	bench := flag.String("bench", "256,1024", "for -mode bench: comma-separated sizes in MiB")
+	benchTree := flag.String("benchtree", "", "for -mode bench: processes per tree, comma-separated (default: the guest's)")
+	benchThreads := flag.String("benchthreads", "", "for -mode bench: threads per process, comma-separated (default: the guest's)")
 	mem := flag.Int("mem", 0, "guest memory in MiB (default: the harness's)")
 	flag.Parse()
 
@@ -37,7 +39,8 @@ func main() {
 	fmt.Fprintf(os.Stderr, "kcr-vm: booting %s\n", b.Kernel)
 	cons, flush := console(*verbose)
 	out, err := vmtest.Boot(context.Background(), b, vmtest.BootOptions{Mode: *mode, Run: *run,
-		Args: []string{"kcr.syms=" + *syms, "kcr.bench=" + *bench}, MemMiB: *mem, Console: cons})
+		Args: []string{"kcr.syms=" + *syms, "kcr.bench=" + *bench, "kcr.benchtree=" + *benchTree,
+			"kcr.benchthreads=" + *benchThreads}, MemMiB: *mem, Console: cons})
 	flush()
 	if err != nil {
 		fail(err)
