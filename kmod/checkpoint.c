@@ -597,6 +597,8 @@ static int kcr_do_checkpoint(struct ckpt_ctx *ctx)
 		ret = kcr_write_tree(ctx);
 	for (i = 0; !ret && i < ctx->nr_tasks; i++)
 		ret = kcr_checkpoint_held(ctx, i);
+	if (!ret)
+		ret = kcr_check_leaks(ctx);	/* container mode only */
 	/*
 	 * Before the tail (a refused image ends with the ERROR record): no
 	 * task ran while the others were written.

@@ -111,6 +111,7 @@ struct ckpt_ctx {
 	 */
 	struct task_struct *restore_task;
 	u32 restore_nr_tasks;		/* restart: tasks in TREE */
+	bool restore_container;		/* restart: a container image */
 	struct task_struct *restarter;	/* restart: the caller (a reference) */
 	/*
 	 * Set by restart.c once current has been changed: from then on an
@@ -246,6 +247,20 @@ int ckpt_obj_lookup_add(struct ckpt_ctx *ctx, void *ptr,
 			const struct ckpt_obj_ops *ops, bool *first);
 /* Checkpoint: the objref of ptr as objtype, 0 if not (yet) hashed. */
 int ckpt_obj_lookup(struct ckpt_ctx *ctx, void *ptr, u32 objtype);
+/*
+ * Checkpoint, for the leak check of container checkpoints (leaks.c):
+ * count one more reference from the tree (from the task of vpid holder)
+ * to ptr if it is hashed, returning the count (0: not hashed); the
+ * references counted, with its objref and the first holder; call fn on
+ * every object of objtype, in objref order, until it returns non-zero.
+ */
+unsigned int ckpt_obj_add_user(struct ckpt_ctx *ctx, void *ptr, u32 objtype,
+			       pid_t holder);
+unsigned int ckpt_obj_users(struct ckpt_ctx *ctx, void *ptr, u32 objtype,
+			    int *objref, pid_t *holder);
+int ckpt_obj_for_each(struct ckpt_ctx *ctx, u32 objtype,
+		      int (*fn)(struct ckpt_ctx *ctx, void *ptr, void *arg),
+		      void *arg);
 /* Write the CKPT_HDR_OBJREF record that starts an object's definition. */
 int ckpt_write_objref(struct ckpt_ctx *ctx, u32 objtype, int objref);
 /*
@@ -260,6 +275,8 @@ void *ckpt_obj_fetch(struct ckpt_ctx *ctx, int objref, u32 objtype);
 /* Per-subsystem checkpoint of one task, in image order (checkpoint.c) */
 
 int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t);
+/* leaks.c: a container checkpoint's objects are the tree's alone */
+int kcr_check_leaks(struct ckpt_ctx *ctx);
 int checkpoint_creds(struct ckpt_ctx *ctx, struct task_struct *t);	/* creds.c */
 int checkpoint_task_ns(struct ckpt_ctx *ctx, struct task_struct *t);	/* ns.c */
 int checkpoint_files(struct ckpt_ctx *ctx, struct task_struct *t, int *ref);	/* files.c */

@@ -53,6 +53,9 @@ struct ckpt_obj {
 	int objref;
 	const struct ckpt_obj_ops *ops;
 	struct rhash_head by_ptr;
+	/* Checkpoint: references from the tree (leaks.c), the first's pid. */
+	unsigned int users;
+	pid_t holder;
 };
 
 struct ckpt_obj_hash {
@@ -223,6 +226,48 @@ int ckpt_obj_lookup_add(struct ckpt_ctx *ctx, void *ptr,
 		return ret;
 	*first = true;
 	return ++oh->next_ref;
+}
+
+unsigned int ckpt_obj_add_user(struct ckpt_ctx *ctx, void *ptr, u32 objtype,
+			       pid_t holder)
+{
+	struct ckpt_obj *obj = kcr_obj_find_ptr(ctx->objhash, ptr, objtype);
+
+	if (!obj)
+		return 0;
+	if (!obj->users++)
+		obj->holder = holder;
+	return obj->users;
+}
+
+unsigned int ckpt_obj_users(struct ckpt_ctx *ctx, void *ptr, u32 objtype,
+			    int *objref, pid_t *holder)
+{
+	struct ckpt_obj *obj = kcr_obj_find_ptr(ctx->objhash, ptr, objtype);
+
+	if (!obj)
+		return 0;
+	*objref = obj->objref;
+	*holder = obj->holder;
+	return obj->users;
+}
+
+int ckpt_obj_for_each(struct ckpt_ctx *ctx, u32 objtype,
+		      int (*fn)(struct ckpt_ctx *ctx, void *ptr, void *arg),
+		      void *arg)
+{
+	struct ckpt_obj *obj;
+	unsigned long ref;
+	int ret = 0;
+
+	xa_for_each(&ctx->objhash->by_ref, ref, obj) {
+		if (obj->ops->objtype != objtype)
+			continue;
+		ret = fn(ctx, obj->ptr, arg);
+		if (ret)
+			break;
+	}
+	return ret;
 }
 
 int ckpt_write_objref(struct ckpt_ctx *ctx, u32 objtype, int objref)

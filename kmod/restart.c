@@ -711,12 +711,15 @@ static int kcr_read_container(struct ckpt_ctx *ctx)
 	if (h->flags & ~(u32)(CKPT_CONTAINER_PIDNS_INIT |
 			      CKPT_CONTAINER_SUBTREE))
 		ret = ckpt_err(ctx, -EINVAL, "container flags %#x", h->flags);
-	else if (!(h->flags & CKPT_CONTAINER_SUBTREE))
-		ret = ckpt_err(ctx, -EOPNOTSUPP,
-			       "container images (a pid-namespace init) are not restarted yet");
+	else if (!(h->flags & CKPT_CONTAINER_SUBTREE) &&
+		 !(h->flags & CKPT_CONTAINER_PIDNS_INIT))
+		ret = ckpt_err(ctx, -EINVAL,
+			       "container flags %#x: a container image's root is a pid namespace's init",
+			       h->flags);
 	else if (h->lsm_name[0])
 		ret = ckpt_err(ctx, -EOPNOTSUPP,
 			       "the image carries LSM labels");
+	ctx->restore_container = !(h->flags & CKPT_CONTAINER_SUBTREE);
 	ckpt_hdr_put(ctx, h);
 	return ret;
 }
@@ -1044,6 +1047,9 @@ static long kcr_restart_self(struct ckpt_ctx *ctx, struct kcr_restart *r,
 		return ckpt_err(ctx, -EOPNOTSUPP,
 				"RESTART_TASKSELF: the image holds a tree of %u tasks; restart it in coordinator mode",
 				r->nr_tasks);
+	if (ctx->restore_container)
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"RESTART_TASKSELF: a container image's root is the init of a new pid namespace; restart it in coordinator mode");
 	if (pid && pid != rt->pids.vpid)
 		return ckpt_err(ctx, -ESRCH, "no task with pid %d in the image",
 				pid);

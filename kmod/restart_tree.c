@@ -213,6 +213,11 @@ static int kcr_tree_shape(struct ckpt_ctx *ctx, struct kcr_restart *r,
 	} else if (p->depth) {
 		return ckpt_err(ctx, -EINVAL, "tree: root at depth %u",
 				p->depth);
+	} else if (ctx->restore_container && p->vpid != 1) {
+		/* Restarted as it was: the init of a new pid namespace. */
+		return ckpt_err(ctx, -EINVAL,
+				"tree: the root of a container image is pid %d, not 1",
+				p->vpid);
 	}
 	rt->creator = rt->parent;
 

@@ -133,8 +133,9 @@ func BuildInitramfs(b Build, log io.Writer) error {
 	return nil
 }
 
-// buildWorkloads compiles the C programs of vmtest/workloads statically
-// for the arch and returns their uimage file specs (host:guest paths).
+// buildWorkloads compiles the C programs of vmtest/workloads and the Go
+// programs of vmtest/workloads/go statically for the arch and returns
+// their uimage file specs (host:guest paths).
 func buildWorkloads(b Build, root string) ([]string, error) {
 	srcs, err := filepath.Glob(filepath.Join(root, "vmtest", "workloads", "*.c"))
 	if err != nil {
@@ -156,6 +157,22 @@ func buildWorkloads(b Build, root string) ([]string, error) {
 			"-I", filepath.Join(root, "uapi"), "-o", out, src)
 		if o, err := cmd.CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("building workload %s for %s: %v\n%s", name, b.Arch.Name, err, o)
+		}
+		files = append(files, out+":"+strings.TrimPrefix(guestproto.BinDir, "/")+"/"+name)
+	}
+	// Go programs, statically linked as Go links them without cgo.
+	progs, err := filepath.Glob(filepath.Join(root, "vmtest", "workloads", "go", "*", "main.go"))
+	if err != nil {
+		return nil, err
+	}
+	for _, prog := range progs {
+		name := filepath.Base(filepath.Dir(prog))
+		out := filepath.Join(dir, name)
+		cmd := exec.Command("go", "build", "-o", out, "./vmtest/workloads/go/"+name)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+b.Arch.GOARCH, "CGO_ENABLED=0")
+		if o, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("building Go workload %s for %s: %v\n%s", name, b.Arch.Name, err, o)
 		}
 		files = append(files, out+":"+strings.TrimPrefix(guestproto.BinDir, "/")+"/"+name)
 	}

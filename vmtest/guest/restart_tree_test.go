@@ -122,8 +122,16 @@ func reapOrphans(t *testing.T, cg *freezer.Cgroup, limit time.Duration) {
 }
 
 // checkpointTree freezes the tree's cgroup, checkpoints the root with
-// its descendants to path, then kills and reaps the whole tree.
+// its descendants to path (CHECKPOINT_SUBTREE), then kills and reaps the
+// whole tree.
 func checkpointTree(t *testing.T, d *kcr.Device, cg *freezer.Cgroup, root int, path string) {
+	t.Helper()
+	checkpointTreeAs(t, d, cg, root, path, true)
+}
+
+// checkpointTreeAs is checkpointTree in either mode: subtree, or
+// container (the root is a pid namespace's init).
+func checkpointTreeAs(t *testing.T, d *kcr.Device, cg *freezer.Cgroup, root int, path string, subtree bool) {
 	t.Helper()
 	if err := cg.Freeze(); err != nil {
 		t.Fatal(err)
@@ -133,7 +141,7 @@ func checkpointTree(t *testing.T, d *kcr.Device, cg *freezer.Cgroup, root int, p
 		t.Fatal(err)
 	}
 	logw, logs := logPipe(t)
-	_, err = d.Checkpoint(root, img, kcr.CheckpointOptions{Subtree: true, Log: logw})
+	_, err = d.Checkpoint(root, img, kcr.CheckpointOptions{Subtree: subtree, Log: logw})
 	img.Close()
 	log := logs()
 	if werr := os.WriteFile(filepath.Join(cg.Path, "cgroup.kill"), []byte("1"), 0); werr != nil {

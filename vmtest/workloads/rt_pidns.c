@@ -15,6 +15,10 @@
  * wakes its children, waits for them and exits 0 only if they did too.
  * N and M also check that they are in a namespace of their own: N is
  * pid 1 with parent 0 (outside), as C is.
+ *
+ * rt_pidns IMAGE private: C first opens its report and stdio anew, so
+ * that the tree shares no open file with P: a container checkpoint
+ * (without CHECKPOINT_SUBTREE) of C then finds nothing leaked.
  */
 #include <linux/sched.h>
 #include <sys/syscall.h>
@@ -181,6 +185,11 @@ int main(int argc, char **argv)
 	rt_catch_usr1(&rt_old_mask);
 	c = rt_spawn(1);
 	if (!c) {
+		if (argc > 2 && !strcmp(argv[2], "private")) {
+			rt_open_at(rt_path(".report"), O_WRONLY | O_APPEND,
+				   RT_REPORT_FD);
+			rt_stdio_null();
+		}
 		rt_become("C");
 		rt_c();
 		rt_live();

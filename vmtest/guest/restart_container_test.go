@@ -1,0 +1,104 @@
+//go:build kcrguest
+
+package guest
+
+import (
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	kcr "github.com/kcr-dev/kcr/lib"
+)
+
+// startPidns starts rt_pidns (with args) and returns the tree with the
+// pid of its root C, the init of a pid namespace.
+func startPidns(t *testing.T, args ...string) (*tree, int) {
+	t.Helper()
+	tr := startTree(t, "rt_pidns", args...)
+	b, err := os.ReadFile(tr.rt.Image + ".root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr, root
+}
+
+// A container checkpoint of a tree that shares open files (its stdio and
+// report, opened by the parent outside the tree before it made the
+// namespace)
+// fails with EBUSY naming the file and a task holding it; the tree is
+// left as it was, and CHECKPOINT_SUBTREE takes it.
+func TestCheckpointContainerLeak(t *testing.T) {
+	d := device(t)
+	tr, root := startPidns(t)
+	if err := tr.cg.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	img, err := os.Create(tr.rt.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	logw, logs := logPipe(t)
+	_, err = d.Checkpoint(root, img, kcr.CheckpointOptions{Log: logw})
+	log := logs()
+	// Its stdio (/dev/null) and report, opened by the parent.
+	if !errors.Is(err, unix.EBUSY) || !strings.Contains(log, "shared with a task outside") ||
+		!strings.Contains(log, "file /") || !strings.Contains(log, "of pid 1)") {
+		t.Fatalf("container checkpoint of a tree sharing files with its parent: %v, log %q; want EBUSY naming a file and pid 1", err, log)
+	}
+	t.Logf("container checkpoint: %v; log %q", err, log)
+	if frozen, err := tr.cg.Frozen(); err != nil || !frozen {
+		t.Fatalf("the tree is no longer frozen (%v, %v)", frozen, err)
+	}
+	if h := holds(t); h != 0 {
+		t.Fatalf("%d checkpoint holds left in the module", h)
+	}
+	checkpointTreeAs(t, d, tr.cg, root, tr.rt.Image, true)
+	_ = tr.cmd.Wait()
+	if n := len(treePids(t, tr.rt.Image)); n != 5 {
+		t.Fatalf("subtree image of %d tasks, want 5", n)
+	}
+}
+
+// A container that shares nothing with the outside is checkpointed in
+// container mode and restarted into a new pid namespace with its pids;
+// the restarted container is checkpointed and restarted again.
+func TestRestartContainer(t *testing.T) {
+	d := device(t)
+	tr, root := startPidns(t, "private")
+	checkpointTreeAs(t, d, tr.cg, root, tr.rt.Image, false)
+	_ = tr.cmd.Wait()
+	if pids := treePids(t, tr.rt.Image); len(pids) != 5 || pids[0].Vpid != 1 {
+		t.Fatalf("container image tree %+v: want 5 tasks under pid 1", pids)
+	}
+	tr.rt.OrigPid = root
+	if err := restartImage(t, d, tr.rt); err != nil {
+		t.Fatalf("restart: %v\n%s", err, tr.rt.Log)
+	}
+	cg := newCgroup(t, "container2")
+	restarted := append([]int{tr.rt.Pid}, childrenTree(t, tr.rt.Pid)...)
+	for _, p := range restarted {
+		if err := cg.Add(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkpointTreeAs(t, d, cg, tr.rt.Pid, tr.rt.Image, false)
+	if err := restartImage(t, d, tr.rt); err != nil {
+		t.Fatalf("second restart: %v\n%s", err, tr.rt.Log)
+	}
+	mine, _ := os.Readlink("/proc/self/ns/pid")
+	theirs, _ := os.Readlink("/proc/" + strconv.Itoa(tr.rt.Pid) + "/ns/pid")
+	if mine == theirs || theirs == "" {
+		t.Errorf("restarted container's pid namespace %q, ours %q", theirs, mine)
+	}
+	tr.rt.wait(t, true)
+	tr.rt.RequirePass(t)
+}
