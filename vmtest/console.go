@@ -94,35 +94,12 @@ func ParseConsole(out []byte) *GuestRun {
 	return g
 }
 
-// kernelProblems are the kernel log lines that fail a guest run: oopses,
-// BUGs, WARN()s, stack dumps, lockdep and RCU reports, sanitizer and
-// kmemleak findings.
-var kernelProblems = regexp.MustCompile(strings.Join([]string{
-	`Oops`,
-	`\bBUG\b`,
-	`WARNING:`,
-	`Call Trace`,
-	`kmemleak: .*(suspected memory leak|unreferenced)`,
-	`unreferenced object 0x`,
-	`possible (circular|recursive) locking`,
-	`inconsistent lock state`,
-	`suspicious RCU usage`,
-	`UBSAN:`,
-	`KASAN:`,
-	// The kernel's own (die() adds "[#n]"), not a user task's "traps:" line.
-	`general protection fault.*\[#\d+\]`,
-	`Unable to handle kernel`,
-	`Kernel panic`,
-	`hung_task|blocked for more than`,
-	`soft lockup|hard LOCKUP`,
-}, "|"))
-
 // KernelProblems returns the lines of the kernel log (and of kmemleak's
 // report) that show a kernel bug.
 func (g *GuestRun) KernelProblems() []string {
 	var bad []string
 	for _, l := range g.Dmesg {
-		if kernelProblems.MatchString(l) {
+		if guestproto.KernelProblem.MatchString(l) {
 			bad = append(bad, l)
 		}
 	}

@@ -344,12 +344,18 @@ func TestFaultEPIPECLI(t *testing.T) {
 	f.requireIntactAndNext(t, d, refs, 0)
 }
 
-// The checkpointing process (kcr checkpoint) is killed while it writes to
-// a stalled FIFO: it dies within a second, and the target is untouched.
-func TestFaultCheckpointerKilled(t *testing.T) {
-	d := device(t)
-	f := startFaultTarget(t)
-	refs := moduleRefs(t)
+// stalledCLI is `kcr checkpoint PID -o FIFO` stalled on a FIFO that is
+// never read.
+type stalledCLI struct {
+	cmd  *exec.Cmd
+	done chan error
+	out  strings.Builder
+}
+
+// startStalledCLI starts kcr checkpoint of pid into a FIFO of one page
+// whose reader never reads, and waits until it sleeps in pipe_write.
+func startStalledCLI(t *testing.T, pid int) *stalledCLI {
+	t.Helper()
 	fifo := filepath.Join(t.TempDir(), "fifo")
 	if err := unix.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
@@ -359,55 +365,58 @@ func TestFaultCheckpointerKilled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer unix.Close(rfd)
+	t.Cleanup(func() { unix.Close(rfd) })
 	if _, err := unix.FcntlInt(uintptr(rfd), unix.F_SETPIPE_SZ, os.Getpagesize()); err != nil {
 		t.Fatal(err)
 	}
-	var out strings.Builder
-	cmd := exec.Command("/bin/kcr", "checkpoint", strconv.Itoa(f.pid()), "-o", fifo)
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
+	s := &stalledCLI{cmd: exec.Command("/bin/kcr", "checkpoint", strconv.Itoa(pid), "-o", fifo), done: make(chan error, 1)}
+	s.cmd.Stdout, s.cmd.Stderr = &s.out, &s.out
+	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
-	kpid := cmd.Process.Pid
-	deadline := time.Now().Add(time.Minute)
-	for stalled := false; !stalled; {
+	go func() { s.done <- s.cmd.Wait() }()
+	t.Cleanup(func() { _ = s.cmd.Process.Kill(); <-s.done })
+	waitPipeWriter(t, "kcr checkpoint", func() []string {
 		select {
-		case err := <-done:
-			done <- err
-			t.Fatalf("kcr checkpoint ended before it was killed: %v\n%s", err, out.String())
+		case err := <-s.done:
+			s.done <- err
+			t.Fatalf("kcr checkpoint ended before it was killed: %v\n%s", err, s.out.String())
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("kcr checkpoint never stalled on the full pipe; tasks:\n%s", taskStacks())
-		}
-		ts, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", kpid))
-		for _, d := range ts {
-			if b, _ := os.ReadFile(d + "/wchan"); string(b) == "pipe_write" {
-				stalled = true
-			}
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		ts, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", s.cmd.Process.Pid))
+		return ts
+	})
+	return s
+}
+
+// kill sends SIGKILL: the command must be gone within a second.
+func (s *stalledCLI) kill(t *testing.T) {
+	t.Helper()
 	at := time.Now()
-	if err := cmd.Process.Kill(); err != nil {
+	if err := s.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-done:
-		done <- err
+	case err := <-s.done:
+		s.done <- err
 	case <-time.After(10 * time.Second):
 		t.Fatalf("kcr checkpoint still there 10 s after SIGKILL; tasks:\n%s", taskStacks())
 	}
 	if took := time.Since(at); took > time.Second {
 		t.Errorf("kcr checkpoint took %v to die after SIGKILL, want less than a second", took)
 	}
-	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != unix.SIGKILL {
-		t.Errorf("kcr checkpoint ended with %v, want SIGKILL", cmd.ProcessState)
+	if ws, ok := s.cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != unix.SIGKILL {
+		t.Errorf("kcr checkpoint ended with %v, want SIGKILL", s.cmd.ProcessState)
 	}
+}
+
+// The checkpointing process (kcr checkpoint) is killed while it writes to
+// a stalled FIFO: it dies within a second, and the target is untouched.
+func TestFaultCheckpointerKilled(t *testing.T) {
+	d := device(t)
+	f := startFaultTarget(t)
+	refs := moduleRefs(t)
+	startStalledCLI(t, f.pid()).kill(t)
 	f.requireIntactAndNext(t, d, refs, 0)
 }
 

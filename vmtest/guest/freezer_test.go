@@ -559,48 +559,9 @@ func TestFreezerCheckpointerKilled(t *testing.T) {
 	d := device(t)
 	c, cg := frozenCounted(t)
 	a := c.count(t)
-	fifo := filepath.Join(t.TempDir(), "fifo")
-	if err := unix.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	rfd, err := unix.Open(fifo, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(rfd)
-	var out strings.Builder
-	cmd := exec.Command("/bin/kcr", "checkpoint", strconv.Itoa(c.pid()), "-o", fifo)
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
-	waitPipeWriter(t, "kcr checkpoint", func() []string {
-		select {
-		case err := <-done:
-			done <- err
-			t.Fatalf("kcr checkpoint ended before it was killed: %v\n%s", err, out.String())
-		default:
-		}
-		ts, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", cmd.Process.Pid))
-		return ts
-	})
+	cli := startStalledCLI(t, c.pid())
 	requireState(t, cg, freezer.Checkpointing)
-	at := time.Now()
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-done:
-		done <- err
-	case <-time.After(10 * time.Second):
-		t.Fatalf("kcr checkpoint still there 10 s after SIGKILL; tasks:\n%s", taskStacks())
-	}
-	if took := time.Since(at); took > time.Second {
-		t.Errorf("kcr checkpoint took %v to die after SIGKILL", took)
-	}
+	cli.kill(t)
 	requireState(t, cg, freezer.Frozen)
 	if h := holds(t); h != 0 {
 		t.Fatalf("%d checkpoint holds left after the checkpointer was killed", h)

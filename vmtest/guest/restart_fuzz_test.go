@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"sort"
 	"strconv"
@@ -21,6 +20,7 @@ import (
 
 	kcr "github.com/kcr-dev/kcr/lib"
 	"github.com/kcr-dev/kcr/lib/image"
+	"github.com/kcr-dev/kcr/vmtest/guestproto"
 )
 
 // Restart fuzzing: valid images of small workloads are mutated (lib/image's
@@ -464,15 +464,6 @@ func processes() map[int]string {
 	return ps
 }
 
-// kernelReport matches what the host's log check (vmtest/console.go)
-// fails a run on.
-var kernelReport = regexp.MustCompile(strings.Join([]string{
-	`Oops`, `\bBUG\b`, `WARNING:`, `Call Trace`, `kmemleak: .*(suspected memory leak|unreferenced)`,
-	`unreferenced object 0x`, `possible (circular|recursive) locking`, `inconsistent lock state`,
-	`suspicious RCU usage`, `UBSAN:`, `KASAN:`, `general protection fault.*\[#\d+\]`,
-	`Unable to handle kernel`, `Kernel panic`, `hung_task|blocked for more than`, `soft lockup|hard LOCKUP`,
-}, "|"))
-
 // openKmsg opens /dev/kmsg at its end: what is read from it later is what
 // the kernel logged during the run.
 func openKmsg(t *testing.T) *os.File {
@@ -510,7 +501,7 @@ func (f *fuzzer) kernelReports() []string {
 			rec = msg
 		}
 		rec = strings.TrimRight(rec, "\n")
-		if kernelReport.MatchString(rec) {
+		if guestproto.KernelProblem.MatchString(rec) {
 			bad = true
 		}
 		lines = append(lines, rec)

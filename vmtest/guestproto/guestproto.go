@@ -1,6 +1,12 @@
 // Package guestproto is what the host and the guest of kcr's VM tests agree
-// on: where things are in the initramfs and the console markers.
+// on: where things are in the initramfs, the console markers, and what in
+// the kernel log is a kernel bug.
 package guestproto
+
+import (
+	"regexp"
+	"strings"
+)
 
 // Paths inside the guest's initramfs.
 const (
@@ -20,3 +26,27 @@ const (
 	KmemleakMarker    = "KCR-KMEMLEAK-BEGIN"
 	KmemleakEndMarker = "KCR-KMEMLEAK-END"
 )
+
+// KernelProblem matches the kernel log lines that fail a guest run:
+// oopses, BUGs, WARN()s, stack dumps, lockdep and RCU reports, sanitizer
+// and kmemleak findings. The host checks the whole log with it, and the
+// in-guest fuzzer the lines of each round.
+var KernelProblem = regexp.MustCompile(strings.Join([]string{
+	`Oops`,
+	`\bBUG\b`,
+	`WARNING:`,
+	`Call Trace`,
+	`kmemleak: .*(suspected memory leak|unreferenced)`,
+	`unreferenced object 0x`,
+	`possible (circular|recursive) locking`,
+	`inconsistent lock state`,
+	`suspicious RCU usage`,
+	`UBSAN:`,
+	`KASAN:`,
+	// The kernel's own (die() adds "[#n]"), not a user task's "traps:" line.
+	`general protection fault.*\[#\d+\]`,
+	`Unable to handle kernel`,
+	`Kernel panic`,
+	`hung_task|blocked for more than`,
+	`soft lockup|hard LOCKUP`,
+}, "|"))
