@@ -138,11 +138,13 @@ static int kcr_wait_off_cpu(struct task_struct *t)
 /*
  * Take hold of task i of the tree (see struct kcr_hold): lock its
  * process against exec, check that the caller may checkpoint it, that
- * it is frozen, and take its counts. Until the access check has passed,
+ * it is frozen, and take its counts, or with again compare them with
+ * those taken the first time. Until the access check has passed,
  * ctx->tsk stays NULL so that messages do not show the comm of a task
  * the caller may not look at.
  */
-static int kcr_take_hold(struct ckpt_ctx *ctx, int i, struct kcr_hold *hold)
+static int kcr_take_hold(struct ckpt_ctx *ctx, int i, struct kcr_hold *hold,
+			 bool again)
 {
 	struct task_struct *t = ctx->tasks[i];
 	pid_t pid = task_pid_vnr(t);
@@ -169,6 +171,8 @@ held:
 		return ckpt_err(ctx, -ESRCH, "task is exiting");
 	if (t == current)
 		return 0;
+	if (again)
+		return kcr_still_check(ctx, i);
 	if (!kcr_task_frozen(t))
 		return ckpt_err(ctx, -EBUSY, "task not frozen");
 	ret = kcr_wait_off_cpu(t);
@@ -541,14 +545,9 @@ out:
 static int kcr_checkpoint_held(struct ckpt_ctx *ctx, int i)
 {
 	struct kcr_hold hold = { };
-	struct kcr_still first = ctx->still[i];
 	int ret;
 
-	ret = kcr_take_hold(ctx, i, &hold);
-	if (!ret && memcmp(&first, &ctx->still[i], sizeof(first))) {
-		ctx->still[i] = first;
-		ret = kcr_still_check(ctx, i);
-	}
+	ret = kcr_take_hold(ctx, i, &hold, true);
 	if (!ret)
 		ret = checkpoint_task(ctx, ctx->tasks[i]);
 	if (!ret)
@@ -569,7 +568,7 @@ static int kcr_check_access(struct ckpt_ctx *ctx)
 	for (i = 0; !ret && i < ctx->nr_tasks; i++) {
 		struct kcr_hold hold = { };
 
-		ret = kcr_take_hold(ctx, i, &hold);
+		ret = kcr_take_hold(ctx, i, &hold, false);
 		kcr_hold_release(&hold);
 	}
 	ctx->tsk = ctx->root_task;

@@ -18,13 +18,8 @@ import (
 	"github.com/kcr-dev/kcr/vmtest/guestproto"
 )
 
-// treeRounds: each figure is the best of this many runs, but for trees
-// of more than bigTree processes, whose restart takes minutes under
-// emulation (it does not scale linearly yet): one run.
-const (
-	treeRounds = 3
-	bigTree    = 100
-)
+// treeRounds: each figure of the library's is the best of this many runs.
+const treeRounds = 3
 
 // treeResult is one row of the tree benchmark.
 type treeResult struct {
@@ -67,8 +62,8 @@ func runTreeBench(k taskBench, sizes []string) int {
 		return 1
 	}
 	defer d.Close()
-	fmt.Printf("\ncheckpoint and restart of %s, in this guest (lib: best of %d, one run above %d tasks; CLI: one run):\n",
-		k.what, treeRounds, bigTree)
+	fmt.Printf("\ncheckpoint and restart of %s, in this guest (lib: best of %d; CLI: one run):\n",
+		k.what, treeRounds)
 	fmt.Printf("%7s %10s %13s %12s %11s %12s %13s %12s %12s %12s\n", "tasks", "image KiB",
 		"checkpoint s", "per task ms", "restart s", "per task ms", "kcr ckpt s", "per task ms", "kcr rst s", "per task ms")
 	for _, s := range sizes {
@@ -94,12 +89,8 @@ func benchTree(d *kcr.Device, k taskBench, n int) (*treeResult, error) {
 	r := &treeResult{tasks: n, ckpt: time.Hour, restart: time.Hour}
 	img := filepath.Join(os.TempDir(), fmt.Sprintf("bench-tree-%d.img", n))
 	defer os.Remove(img)
-	rounds := treeRounds
-	if n > bigTree {
-		rounds = 1
-	}
-	for round := 0; round <= rounds; round++ {
-		cli := round == rounds // the last run goes through the kcr command
+	for round := 0; round <= treeRounds; round++ {
+		cli := round == treeRounds // the last run goes through the kcr command
 		cg, root, err := startBenchTree(k, n)
 		if err != nil {
 			return nil, err
