@@ -28,10 +28,12 @@
 #include <linux/elf.h>
 #include <linux/err.h>
 #include <linux/mm.h>
+#include <linux/pkeys.h>
 #include <linux/preempt.h>
 #include <linux/rcupdate.h>
 #include <linux/regset.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/task_stack.h>
 #include <linux/slab.h>
 #include <linux/stddef.h>
@@ -286,6 +288,52 @@ static void kcr_ppc_self(struct ckpt_hdr_cpu_ppc64 *h)
 	h->trap |= 0x1;
 }
 
+/*
+ * Memory protection keys (hash MMU only; a radix MMU has none): the
+ * image has no record for the key registers (AMR, IAMR) nor for the
+ * VMAs' keys, so a task that changed its key permissions or a mapping
+ * with a key of its own (pkey_mprotect(), or the execute-only key of an
+ * mprotect(PROT_EXEC)) cannot be checkpointed: a restart would give it
+ * the restarter's registers and key 0 everywhere.
+ */
+static int kcr_ppc_check_pkeys(struct ckpt_ctx *ctx, struct task_struct *t)
+{
+#ifdef CONFIG_PPC_MEM_KEYS
+	struct vma_iterator vmi = { };
+	struct vm_area_struct *vma;
+	struct mm_struct *mm;
+	int ret = 0;
+
+	if (!mmu_has_feature(MMU_FTR_PKEY))
+		return 0;
+	if (t->thread.regs->amr != default_amr)
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"ppc64: memory protection key permissions are set (AMR %#lx, default %#llx): not supported",
+				t->thread.regs->amr, default_amr);
+	mm = get_task_mm(t);
+	if (!mm)
+		return 0;
+	ret = mmap_read_lock_killable(mm);
+	if (!ret) {
+		vma_iter_init(&vmi, mm, 0);
+		for_each_vma(vmi, vma) {
+			if (!vma_pkey(vma))
+				continue;
+			ret = ckpt_err(ctx, -EOPNOTSUPP,
+				       "ppc64: mapping %#lx-%#lx has memory protection key %d: not supported",
+				       vma->vm_start, vma->vm_end,
+				       vma_pkey(vma));
+			break;
+		}
+		mmap_read_unlock(mm);
+	}
+	mmput(mm);
+	return ret;
+#else
+	return 0;
+#endif
+}
+
 int kcr_arch_checkpoint_cpu(struct ckpt_ctx *ctx, struct task_struct *t)
 {
 	const struct user_regset_view *view = task_user_regset_view(t);
@@ -309,6 +357,9 @@ int kcr_arch_checkpoint_cpu(struct ckpt_ctx *ctx, struct task_struct *t)
 	if (MSR_TM_ACTIVE(t->thread.regs->msr))
 		return ckpt_err(ctx, -EBUSY,
 				"ppc64: task is inside a hardware transaction");
+	ret = kcr_ppc_check_pkeys(ctx, t);
+	if (ret)
+		return ret;
 
 	h = ckpt_hdr_get_type(ctx, sizeof(*h), CKPT_HDR_CPU_PPC64);
 	if (!h)
