@@ -398,15 +398,22 @@ func (m *Mutator) truncate(r *rand.Rand, img []byte, recs []span) ([]byte, []spa
 	return img[:at], keep, fmt.Sprintf("truncated at %d (%s)", at, m.where(recs, at))
 }
 
-// moveRecords drops, duplicates, swaps, moves or overwrites whole
-// records.
-func (m *Mutator) moveRecords(r *rand.Rand, img []byte, recs []span) ([]byte, []span, string) {
-	var whole []span // records entirely in img
+// wholeRecords are the records of recs that lie entirely in img (a
+// truncated image ends in part of one).
+func wholeRecords(img []byte, recs []span) []span {
+	var whole []span
 	for _, s := range recs {
 		if s.end <= len(img) {
 			whole = append(whole, s)
 		}
 	}
+	return whole
+}
+
+// moveRecords drops, duplicates, swaps, moves or overwrites whole
+// records.
+func (m *Mutator) moveRecords(r *rand.Rand, img []byte, recs []span) ([]byte, []span, string) {
+	whole := wholeRecords(img, recs)
 	if len(whole) < 2 {
 		return m.rawBytes(r, img, recs)
 	}
@@ -480,12 +487,7 @@ func (m *Mutator) respan(recs []span, order []int, extra *span) []span {
 // insertRecord inserts a record of a type picked at random, its struct
 // zero or with a few fields set, at a random place.
 func (m *Mutator) insertRecord(r *rand.Rand, img []byte, recs []span) ([]byte, []span, string) {
-	var whole []span
-	for _, s := range recs {
-		if s.end <= len(img) {
-			whole = append(whole, s)
-		}
-	}
+	whole := wholeRecords(img, recs)
 	if len(whole) < 2 {
 		return m.rawBytes(r, img, recs)
 	}
@@ -539,12 +541,7 @@ func (m *Mutator) insertRecord(r *rand.Rand, img []byte, recs []span) ([]byte, [
 // splice puts a run of one to three records of a donor image in place of
 // one to three records of this one, or between two of them.
 func (m *Mutator) splice(r *rand.Rand, img []byte, recs []span) ([]byte, []span, string) {
-	var whole []span
-	for _, s := range recs {
-		if s.end <= len(img) {
-			whole = append(whole, s)
-		}
-	}
+	whole := wholeRecords(img, recs)
 	if len(whole) < 2 {
 		return m.rawBytes(r, img, recs)
 	}
