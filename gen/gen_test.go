@@ -44,10 +44,10 @@ func TestUpToDate(t *testing.T) {
 	}
 }
 
-// pkgInfo is a committed Go file of one arch, type-checked with that
-// arch's sizes.
+// pkgInfo is the committed Go files of one arch (the common one and its
+// own), type-checked with that arch's sizes.
 type pkgInfo struct {
-	file  *ast.File
+	files []*ast.File
 	pkg   *types.Package
 	sizes types.Sizes
 }
@@ -55,17 +55,21 @@ type pkgInfo struct {
 func load(t *testing.T, goarch string) *pkgInfo {
 	t.Helper()
 	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, filepath.Join(uapiDir, outputName(goarch)), nil, 0)
-	if err != nil {
-		t.Fatal(err)
+	var files []*ast.File
+	for _, name := range []string{commonName, outputName(goarch)} {
+		f, err := parser.ParseFile(fset, filepath.Join(uapiDir, name), nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
 	}
 	sizes := types.SizesFor("gc", goarch)
 	conf := types.Config{Sizes: sizes}
-	pkg, err := conf.Check("uapi", fset, []*ast.File{f}, nil)
+	pkg, err := conf.Check("uapi", fset, files, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &pkgInfo{f, pkg, sizes}
+	return &pkgInfo{files, pkg, sizes}
 }
 
 // structs returns the struct types of p by Go name, sorted.
@@ -232,17 +236,19 @@ func TestSameEverywhere(t *testing.T) {
 		p := load(t, goarch)
 		types := make(map[string]string)
 		var consts []string
-		for _, d := range p.file.Decls {
-			g := d.(*ast.GenDecl)
-			for _, s := range g.Specs {
-				switch s := s.(type) {
-				case *ast.TypeSpec:
-					var b bytes.Buffer
-					printer.Fprint(&b, token.NewFileSet(), s)
-					types[s.Name.Name] = b.String()
-				case *ast.ValueSpec:
-					for _, n := range s.Names {
-						consts = append(consts, n.Name)
+		for _, f := range p.files {
+			for _, d := range f.Decls {
+				g := d.(*ast.GenDecl)
+				for _, s := range g.Specs {
+					switch s := s.(type) {
+					case *ast.TypeSpec:
+						var b bytes.Buffer
+						printer.Fprint(&b, token.NewFileSet(), s)
+						types[s.Name.Name] = b.String()
+					case *ast.ValueSpec:
+						for _, n := range s.Names {
+							consts = append(consts, n.Name)
+						}
 					}
 				}
 			}

@@ -6,8 +6,9 @@
 // format), which includes the register records of every architecture
 // from asm-x86/, asm-s390/ and asm-powerpc/.
 //
-// The Go files ztypes_linux_GOARCH.go are generated from them by the C
-// compiler of each architecture (go generate ./...; see gen/). struct
+// The Go files are generated from them by the C compiler of each
+// architecture (go generate ./...; see gen/): what all of them render
+// alike in ztypes_linux.go, the rest in ztypes_linux_GOARCH.go. struct
 // ckpt_hdr_task is CkptHdrTask, its member vm_start is VmStart (each
 // _-separated word capitalised, padding members are blank fields), and
 // constants keep their C names and are untyped. The structs are the same
