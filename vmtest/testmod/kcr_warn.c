@@ -32,6 +32,7 @@ static DEFINE_MUTEX(kcr_warn_b);
 static void kcr_warn_bugs(void)
 {
 	size_t i = 8;
+	int n;
 	char *p;
 
 	mutex_lock(&kcr_warn_a);
@@ -47,11 +48,18 @@ static void kcr_warn_bugs(void)
 	might_sleep();
 	preempt_enable();
 
-	/* Filled with a pattern, so no byte of it looks like a pointer. */
-	p = kmalloc(512, GFP_KERNEL);
-	if (p)
-		memset(p, 0x5a, 512);
-	OPTIMIZER_HIDE_VAR(p);
+	/*
+	 * Filled with a pattern, so no byte of them looks like a pointer.
+	 * Four of them: a stale copy of the last pointer (a spilled register
+	 * on the loader's kernel stack, which kmemleak scans) can keep one
+	 * listed as referenced, but only one.
+	 */
+	for (n = 0; n < 4; n++) {
+		p = kmalloc(512, GFP_KERNEL);
+		if (p)
+			memset(p, 0x5a, 512);
+		OPTIMIZER_HIDE_VAR(p);
+	}
 	p = NULL;
 
 	p = kmalloc(8, GFP_KERNEL);
