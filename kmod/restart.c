@@ -98,7 +98,11 @@ static void kcr_rtask_report(struct kcr_rtask *rt, bool *what, int err)
 	if (!*what) {
 		if (!rt->err)
 			rt->err = err;
-		*what = true;
+		/*
+		 * Release: whoever sees the report sees what came before
+		 * it (err, and a zombie's or ghost's rt->task).
+		 */
+		smp_store_release(what, true);
 	}
 	wake_up_all_locked(&r->wq);
 	spin_unlock_irq(&r->wq.lock);
@@ -885,7 +889,8 @@ static void kcr_kill_tree(struct kcr_restart *r)
 /* Whether task i has reported, or the restart ended. */
 static bool kcr_reported(struct kcr_restart *r, bool *what)
 {
-	return READ_ONCE(*what) ||
+	/* Pairs with the release in kcr_rtask_report(). */
+	return smp_load_acquire(what) ||
 	       READ_ONCE(r->verdict) == KCR_VERDICT_ABORT;
 }
 
@@ -902,7 +907,8 @@ static int kcr_wait_report(struct kcr_restart *r, struct kcr_rtask *rt,
 		kcr_kill_tree(r);
 		return -EINTR;
 	}
-	if (!READ_ONCE(*what))
+	/* Pairs with the release in kcr_rtask_report(). */
+	if (!smp_load_acquire(what))
 		return -EINTR;	/* a task ended the restart; its turn says why */
 	return READ_ONCE(rt->err);
 }

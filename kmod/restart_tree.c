@@ -69,7 +69,8 @@ static int kcr_tree_ghost(struct ckpt_ctx *ctx, struct kcr_restart *r,
 	struct kcr_rtask *g;
 	int ret;
 
-	if (r->nr_tasks == r->max_tasks)	/* counted in kcr_read_tree() */
+	/* Room was made for every id that may need one (kcr_read_tree()). */
+	if (WARN_ON_ONCE(r->nr_tasks == r->max_tasks))
 		return -EINVAL;
 	if (c->pids.depth)
 		return ckpt_err(ctx, -EOPNOTSUPP,
