@@ -5,7 +5,7 @@
  *  - computing in user mode: a floating-point recurrence with a value
  *    of its own, no system call, until a flag is set;
  *  - waiting on a futex that main wakes after the restart;
- *  - in nanosleep() of a few seconds;
+ *  - in nanosleep() of a second, again and again until told to stop;
  *  - in sigwaitinfo() for SIGUSR2, which main sends to each thread with
  *    pthread_kill() after the restart.
  * Each thread also keeps its thread id and a thread-local value. Main
@@ -59,7 +59,7 @@ static double rt_step(double acc, int idx)
 static void *rt_thread_main(void *arg)
 {
 	struct rt_thread *t = arg;
-	struct timespec ts = { .tv_sec = 4 };
+	struct timespec ts = { .tv_sec = 1 };
 	unsigned long i = 0;
 	double acc = 1.0;
 	sigset_t set;
@@ -83,7 +83,14 @@ static void *rt_thread_main(void *arg)
 		t->err = t->ret ? errno : 0;
 		break;
 	case RT_SLEEP:
-		t->ret = nanosleep(&ts, NULL);
+		/*
+		 * Seconds at a time until told to stop, not one sleep of a
+		 * few seconds: on a slow (debug, emulated) kernel that one
+		 * could end, and the thread with it, before the checkpoint.
+		 */
+		do
+			t->ret = nanosleep(&ts, NULL);
+		while (!t->ret && !stop);
 		t->err = t->ret ? errno : 0;
 		break;
 	case RT_SIGWAIT:
