@@ -80,25 +80,8 @@ func TestRestartContainer(t *testing.T) {
 		t.Fatalf("container image tree %+v: want 5 tasks under pid 1", pids)
 	}
 	tr.rt.OrigPid = root
-	if err := restartImage(t, d, tr.rt); err != nil {
-		t.Fatalf("restart: %v\n%s", err, tr.rt.Log)
-	}
-	cg := newCgroup(t, "container2")
-	restarted := append([]int{tr.rt.Pid}, childrenTree(t, tr.rt.Pid)...)
-	for _, p := range restarted {
-		if err := cg.Add(p); err != nil {
-			t.Fatal(err)
-		}
-	}
-	checkpointTreeAs(t, d, cg, tr.rt.Pid, tr.rt.Image, false)
-	if err := restartImage(t, d, tr.rt); err != nil {
-		t.Fatalf("second restart: %v\n%s", err, tr.rt.Log)
-	}
-	mine, _ := os.Readlink("/proc/self/ns/pid")
-	theirs, _ := os.Readlink("/proc/" + strconv.Itoa(tr.rt.Pid) + "/ns/pid")
-	if mine == theirs || theirs == "" {
-		t.Errorf("restarted container's pid namespace %q, ours %q", theirs, mine)
-	}
+	tr.restartTwice(t, d, false)
+	requireNewPidNs(t, tr.rt.Pid)
 	tr.rt.wait(t, true)
 	tr.rt.RequirePass(t)
 }

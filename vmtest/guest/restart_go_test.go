@@ -22,17 +22,7 @@ func TestRestartGo(t *testing.T) {
 		t.Fatalf("image of %d tasks: want the Go runtime's threads", len(pids))
 	}
 	t.Logf("rt_go: %d threads", len(pids))
-	if err := restartImage(t, d, tr.rt); err != nil {
-		t.Fatalf("restart: %v\n%s", err, tr.rt.Log)
-	}
-	cg := newCgroup(t, "go2")
-	if err := cg.Add(tr.rt.Pid); err != nil {
-		t.Fatal(err)
-	}
-	checkpointTree(t, d, cg, tr.rt.Pid, tr.rt.Image)
-	if err := restartImage(t, d, tr.rt); err != nil {
-		t.Fatalf("second restart: %v\n%s", err, tr.rt.Log)
-	}
+	tr.restartTwice(t, d, true)
 	tr.rt.wait(t, true)
 	tr.rt.RequirePass(t)
 }

@@ -84,17 +84,9 @@ func TestRestartOrphans(t *testing.T) {
 func TestRestartOrphansTwice(t *testing.T) {
 	d := device(t)
 	tr, pids := orphansImage(t)
-	if err := restartImage(t, d, tr.rt); err != nil {
-		t.Fatalf("first restart: %v\n%s", err, tr.rt.Log)
-	}
-	cg := newCgroup(t, "orphans2")
-	moveTree(t, cg, pids)
-	checkpointTree(t, d, cg, tr.rt.Pid, tr.rt.Image)
+	tr.restartTwice(t, d, true)
 	if got := treePids(t, tr.rt.Image); len(got) != len(pids) || len(deadLeaders(got)) != 2 {
 		t.Fatalf("second image %+v, first %+v", got, pids)
-	}
-	if err := restartImage(t, d, tr.rt); err != nil {
-		t.Fatalf("second restart: %v\n%s", err, tr.rt.Log)
 	}
 	requireGhostsGone(t, pids)
 	tr.rt.wait(t, true)

@@ -46,11 +46,7 @@ func TestRestartPidNamespaces(t *testing.T) {
 		t.Fatalf("restart: %v\n%s", err, tr.rt.Log)
 	}
 	// The restarted init is our child; its namespace is a new one.
-	mine, _ := os.Readlink("/proc/self/ns/pid")
-	theirs, _ := os.Readlink("/proc/" + strconv.Itoa(tr.rt.Pid) + "/ns/pid")
-	if mine == theirs || theirs == "" {
-		t.Errorf("restarted root's pid namespace %q, ours %q", theirs, mine)
-	}
+	requireNewPidNs(t, tr.rt.Pid)
 	tr.rt.wait(t, true)
 	tr.rt.RequirePass(t)
 }

@@ -37,17 +37,7 @@ func TestRestartThreadsTwice(t *testing.T) {
 	tr := startTree(t, "rt_threads", "16")
 	checkpointTree(t, d, tr.cg, tr.rt.OrigPid, tr.rt.Image)
 	_ = tr.cmd.Wait()
-	if err := restartImage(t, d, tr.rt); err != nil {
-		t.Fatalf("first restart: %v\n%s", err, tr.rt.Log)
-	}
-	cg := newCgroup(t, "threads2")
-	if err := cg.Add(tr.rt.Pid); err != nil {
-		t.Fatal(err)
-	}
-	checkpointTree(t, d, cg, tr.rt.Pid, tr.rt.Image)
-	if err := restartImage(t, d, tr.rt); err != nil {
-		t.Fatalf("second restart: %v\n%s", err, tr.rt.Log)
-	}
+	tr.restartTwice(t, d, true)
 	tr.rt.wait(t, true)
 	tr.rt.RequirePass(t)
 }

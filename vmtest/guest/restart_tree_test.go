@@ -185,13 +185,46 @@ func treePids(t *testing.T, path string) []uapi.CkptPids {
 	return pids
 }
 
-// moveTree moves every process of a restarted tree into cg.
-func moveTree(t *testing.T, cg *freezer.Cgroup, pids []uapi.CkptPids) {
+// restartTwice is c/r twice: it restarts tr's image, moves the
+// restarted root and its descendants (as we see them) into a cgroup of
+// their own, checkpoints them there (subtree or container mode) into the
+// same image path, and restarts that second image.
+func (tr *tree) restartTwice(t *testing.T, d *kcr.Device, subtree bool) {
 	t.Helper()
-	for _, p := range pids {
-		if err := cg.Add(int(p.Vpid)); err != nil {
-			t.Fatalf("moving restarted pid %d into %s: %v", p.Vpid, cg.Path, err)
+	if err := restartImage(t, d, tr.rt); err != nil {
+		t.Fatalf("first restart: %v\n%s", err, tr.rt.Log)
+	}
+	cg := newCgroup(t, "again")
+	for _, p := range append([]int{tr.rt.Pid}, childrenTree(t, tr.rt.Pid)...) {
+		// Any live thread moves its process; a zombie, which has left
+		// its cgroup, cannot be moved, but a zombie leader's threads
+		// can.
+		tids, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", p))
+		for _, dir := range tids {
+			tid, _ := strconv.Atoi(filepath.Base(dir))
+			if procState(tid) == "Z" {
+				continue
+			}
+			if err := cg.Add(tid); err != nil {
+				t.Fatalf("moving restarted task %d into %s: %v", tid, cg.Path, err)
+			}
+			break
 		}
+	}
+	checkpointTreeAs(t, d, cg, tr.rt.Pid, tr.rt.Image, subtree)
+	if err := restartImage(t, d, tr.rt); err != nil {
+		t.Fatalf("second restart: %v\n%s", err, tr.rt.Log)
+	}
+}
+
+// requireNewPidNs: the restarted root pid is in a pid namespace that is
+// not ours.
+func requireNewPidNs(t *testing.T, pid int) {
+	t.Helper()
+	mine, _ := os.Readlink("/proc/self/ns/pid")
+	theirs, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/ns/pid")
+	if mine == theirs || theirs == "" {
+		t.Errorf("restarted root %d: pid namespace %q, ours %q", pid, theirs, mine)
 	}
 }
 
@@ -225,17 +258,9 @@ func TestRestartTreeTwice(t *testing.T) {
 	checkpointTree(t, d, tr.cg, tr.rt.OrigPid, tr.rt.Image)
 	_ = tr.cmd.Wait()
 	pids := treePids(t, tr.rt.Image)
-	if err := restartImage(t, d, tr.rt); err != nil {
-		t.Fatalf("first restart: %v\n%s", err, tr.rt.Log)
-	}
-	cg := newCgroup(t, "tree2")
-	moveTree(t, cg, pids)
-	checkpointTree(t, d, cg, tr.rt.Pid, tr.rt.Image)
+	tr.restartTwice(t, d, true)
 	if got := len(treePids(t, tr.rt.Image)); got != len(pids) {
 		t.Fatalf("second image of %d tasks, want %d", got, len(pids))
-	}
-	if err := restartImage(t, d, tr.rt); err != nil {
-		t.Fatalf("second restart: %v\n%s", err, tr.rt.Log)
 	}
 	tr.rt.wait(t, true)
 	tr.rt.RequirePass(t)

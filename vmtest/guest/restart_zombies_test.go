@@ -32,23 +32,7 @@ func TestRestartZombiesTwice(t *testing.T) {
 	tr := startTree(t, "rt_zombies")
 	checkpointTree(t, d, tr.cg, tr.rt.OrigPid, tr.rt.Image)
 	_ = tr.cmd.Wait()
-	pids := treePids(t, tr.rt.Image)
-	if err := restartImage(t, d, tr.rt); err != nil {
-		t.Fatalf("first restart: %v\n%s", err, tr.rt.Log)
-	}
-	cg := newCgroup(t, "zombies2")
-	for _, p := range pids {
-		// Zombies have left their cgroup; only the living move.
-		if procState(int(p.Vpid)) != "Z" {
-			if err := cg.Add(int(p.Vpid)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	checkpointTree(t, d, cg, tr.rt.Pid, tr.rt.Image)
-	if err := restartImage(t, d, tr.rt); err != nil {
-		t.Fatalf("second restart: %v\n%s", err, tr.rt.Log)
-	}
+	tr.restartTwice(t, d, true)
 	tr.rt.wait(t, true)
 	tr.rt.RequirePass(t)
 }
