@@ -36,7 +36,7 @@ func runCheckpoint(args []string, stdout, stderr io.Writer) int {
 	var o ckptOptions
 	fs.StringVar(&o.out, "o", "", "image file to write (- for stdout)")
 	fs.StringVar(&o.logPath, "log", "", "file for kcr.ko's messages (default: stderr)")
-	container := fs.Bool("container", false, "PID is a pid-namespace init: checkpoint the whole container (no CHECKPOINT_SUBTREE)")
+	container := fs.Bool("container", false, "PID is a pid-namespace init: checkpoint the whole container (no CHECKPOINT_SUBTREE), refused if it shares an object with a task outside it")
 	fs.BoolVar(&o.freeze, "freeze", false, "freeze the process tree for the checkpoint, thaw it after")
 	fs.StringVar(&o.cgroup, "cgroup", "", "freeze this cgroup v2 group and checkpoint the process tree in it")
 	fs.BoolVar(&o.kill, "kill", false, "with --freeze or --cgroup: kill the tree after a successful checkpoint")

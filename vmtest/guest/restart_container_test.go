@@ -5,6 +5,7 @@ package guest
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -84,4 +85,21 @@ func TestRestartContainer(t *testing.T) {
 	requireNewPidNs(t, tr.rt.Pid)
 	tr.rt.wait(t, true)
 	tr.rt.RequirePass(t)
+}
+
+// The same through the command: kcr checkpoint --container fails with
+// the module's message, and without it (a subtree) succeeds.
+func TestCheckpointContainerCLI(t *testing.T) {
+	withModule(t)
+	tr, root := startPidns(t)
+	if err := tr.cg.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("/bin/kcr", "checkpoint", "--container", strconv.Itoa(root), "-o", tr.rt.Image).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "shared with a task outside") {
+		t.Fatalf("kcr checkpoint --container of a tree sharing files: %v\n%s", err, out)
+	}
+	if out, err := exec.Command("/bin/kcr", "checkpoint", strconv.Itoa(root), "-o", tr.rt.Image).CombinedOutput(); err != nil {
+		t.Fatalf("kcr checkpoint (subtree) of the same tree: %v\n%s", err, out)
+	}
 }
