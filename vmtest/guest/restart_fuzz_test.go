@@ -161,6 +161,12 @@ func fuzzSeeds(t *testing.T, d *kcr.Device) []fuzzSeed {
 	}
 	// Checkpointed from outside, asleep in a system call.
 	add("rt_files external", externalCheckpoint(t, d, "rt_files", "external"))
+	// A tree: sessions and groups whose leader exited (ghosts), a
+	// child subreaper, a parent death signal.
+	tr := startTree(t, "rt_orphans")
+	checkpointTree(t, d, tr.cg, tr.rt.OrigPid, tr.rt.Image)
+	_ = tr.cmd.Wait()
+	add("rt_orphans tree", tr.rt)
 	// Records of each may be spliced into the others.
 	var all []*image.Mutator
 	for _, s := range seeds {
@@ -401,6 +407,34 @@ func (f *fuzzer) reap(pid int, what string) {
 		}
 	case <-time.After(restartDeadline):
 		f.hung(what, "the restored pid %d did not die of SIGKILL in %v", pid, restartDeadline)
+	}
+	// The rest of a restarted tree goes on without its root: end it too
+	// (its orphans come to us, the subreaper, to be reaped).
+	f.killNew()
+}
+
+// killNew kills the processes that were not in the guest before the run,
+// and reaps them until none is left (for at most restartDeadline).
+func (f *fuzzer) killNew() {
+	deadline := time.Now().Add(restartDeadline)
+	for time.Now().Before(deadline) {
+		left := 0
+		for p := range processes() {
+			if _, ok := f.baseline[p]; !ok && p != os.Getpid() {
+				_ = unix.Kill(p, unix.SIGKILL)
+				left++
+			}
+		}
+		for {
+			pid, err := unix.Wait4(-1, nil, unix.WNOHANG|unix.WALL, nil)
+			if pid <= 0 || err != nil {
+				break
+			}
+		}
+		if left == 0 {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -52,13 +52,20 @@ again:
 	if (me) {
 		if (write(ready[1], &c, 1) != 1)
 			die("ready write");
+		close(ready[0]);
+		close(ready[1]);
 	} else {
-		for (i = 1; i < n; i++)
-			if (read(ready[0], &c, 1) != 1)
-				die("ready read");
+		/*
+		 * n - 1 bytes and the end of file: every process has closed
+		 * the pipe, which the checkpoint would refuse.
+		 */
+		close(ready[1]);
+		for (i = 0; read(ready[0], &c, 1) == 1; i++)
+			;
+		if (i != n - 1)
+			die("ready read");
+		close(ready[0]);
 	}
-	close(ready[0]);
-	close(ready[1]);
 	if (!me) {
 		int fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0600);
 

@@ -107,6 +107,29 @@ static inline void rt_report(const char *fmt, ...)
 	}								\
 } while (0)
 
+/*
+ * Wait on the read end of a readiness pipe (its write end closed here)
+ * for n bytes, one from each process that is ready, and then for the end
+ * of file: only then has every process closed the pipe, which the
+ * checkpoint that follows would otherwise find open (pipes are not
+ * checkpointed). A process that has written its byte may not have closed
+ * its end yet.
+ */
+static inline void rt_await(int fd, int n)
+{
+	ssize_t got;
+	int seen = 0;
+	char c;
+
+	while ((got = read(fd, &c, 1)) == 1)
+		seen++;
+	if (got < 0 || seen != n) {
+		errno = got < 0 ? errno : EPROTO;
+		rt_die("ready pipe");
+	}
+	close(fd);
+}
+
 /* Who a process of a tree is: noted before, checked after restart. */
 struct rt_ids {
 	pid_t pid, ppid, pgid, sid;

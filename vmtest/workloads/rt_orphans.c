@@ -224,8 +224,7 @@ static void rt_orphans_adopt(void)
 int main(int argc, char **argv)
 {
 	pid_t c, a;
-	int i, status;
-	char ch;
+	int status;
 
 	if (argc < 2)
 		return 2;
@@ -246,11 +245,7 @@ int main(int argc, char **argv)
 		rt_orphans_live();
 	}
 	close(rt_ready_pipe[1]);
-	/* D1, D2, E, B and N. */
-	for (i = 0; i < 5; i++)
-		if (read(rt_ready_pipe[0], &ch, 1) != 1)
-			rt_die("ready read");
-	close(rt_ready_pipe[0]);
+	rt_await(rt_ready_pipe[0], 5);	/* D1, D2, E, B and N */
 	if (waitpid(c, &status, 0) != c || status)
 		rt_die("waitpid C");
 	if (waitpid(a, &status, 0) != a || status)

@@ -94,7 +94,6 @@ static void rt_child(const char *name, int newpid, void (*body)(void))
 {
 	int ready[2];
 	pid_t pid;
-	char c;
 
 	if (pipe(ready) < 0)
 		rt_die("pipe");
@@ -111,9 +110,7 @@ static void rt_child(const char *name, int newpid, void (*body)(void))
 		rt_live();
 	}
 	close(ready[1]);
-	if (read(ready[0], &c, 1) != 1)
-		rt_die("ready read");
-	close(ready[0]);
+	rt_await(ready[0], 1);
 	me.children[me.nr_children++] = pid;
 }
 

@@ -73,7 +73,6 @@ static void rt_tree_live(void) __attribute__((noreturn));
 static void rt_tree_grow(int depth, int index, pid_t join_pgid)
 {
 	int ready[2];
-	char c;
 	int i;
 
 	me.depth = depth;
@@ -120,10 +119,7 @@ static void rt_tree_grow(int depth, int index, pid_t join_pgid)
 		}
 	}
 	close(ready[1]);
-	for (i = 0; i < fanout[depth]; i++)
-		if (read(ready[0], &c, 1) != 1)
-			rt_die("ready read");
-	close(ready[0]);
+	rt_await(ready[0], fanout[depth]);
 }
 
 static void rt_tree_check(void)
