@@ -298,6 +298,9 @@ func selfState() string {
 		if strings.Contains(l, "mutated.img") || strings.HasPrefix(l, "pipe:") {
 			continue // this restart's image and log, being closed
 		}
+		if l == "anon_inode:[pidfd]" {
+			continue // os/exec's handle of a seed workload, closed when Go gets to it
+		}
 		b.WriteString("fd " + e.Name() + " " + l + "\n")
 	}
 	return b.String()
