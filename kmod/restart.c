@@ -513,23 +513,21 @@ static int kcr_wait_turn(struct kcr_rtask *rt)
 }
 
 /*
- * A zombie of the image exits as it did, in its turn: with no exit
- * signal, so that its parent, restored before it, gets no SIGCHLD that
- * the image does not hold; the coordinator sets the image's exit signal
- * once it is a zombie (kcr_zombie_signal()), before its parent can run
- * and wait() for it, which the exit signal decides (__WCLONE).
+ * A zombie of the image exits as it did, in its turn, and a ghost once
+ * released: with no exit signal, so that the parent, restored before it,
+ * gets no SIGCHLD that the image does not hold. For a zombie the
+ * coordinator then sets the image's exit signal once it is one
+ * (kcr_zombie_signal()), before its parent can run and wait() for it,
+ * which the exit signal decides (__WCLONE); a ghost's creator reaps it.
  */
-static void __noreturn kcr_restart_zombie(struct kcr_rtask *rt)
+static void __noreturn kcr_restart_exit(struct kcr_rtask *rt, long code)
 {
-	struct kcr_restart *r = rt->r;
-	long code = rt->exit_code;
-
 	get_task_struct(current);
-	rt->task = current;
+	rt->task = current;	/* for the coordinator's kcr_wait_exited() */
 	WRITE_ONCE(current->exit_signal, 0);
 	kcr_rtask_report(rt, &rt->loaded, 0);
-	kcr_rtask_report(rt, &rt->done, 0);
-	kcr_restart_put(r);
+	kcr_rtask_report(rt, &rt->done, 0);	/* a ghost has reported it */
+	kcr_restart_put(rt->r);
 	kcr_do_exit(code);
 	unreachable();	/* do_exit() is __noreturn; the pointer cannot say so */
 }
@@ -558,12 +556,7 @@ static void kcr_restart_ghost(struct kcr_rtask *rt)
 		return;
 	/* A session's ghost has created group ghosts: gone already. */
 	kcr_reap_ghosts(rt);
-	get_task_struct(current);
-	rt->task = current;
-	WRITE_ONCE(current->exit_signal, 0);
-	kcr_rtask_report(rt, &rt->loaded, 0);
-	kcr_restart_put(r);
-	kcr_do_exit(0);
+	kcr_restart_exit(rt, 0);
 }
 
 /* A task of the tree: restore, wait for the tail's verdict, go. */
@@ -608,7 +601,7 @@ int kcr_restart_child(void *arg)
 	ctx->restore_task = NULL;
 	ctx->tsk = NULL;
 	if (!ret && rt->zombie)
-		kcr_restart_zombie(rt);
+		kcr_restart_exit(rt, rt->exit_code);
 	kcr_rtask_report(rt, &rt->done, ret);
 	if (ret)
 		goto die;

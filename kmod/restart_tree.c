@@ -52,6 +52,20 @@ static int kcr_tree_store(struct xarray *xa, pid_t pid, unsigned int i)
 	return xa_err(xa_store(xa, pid, xa_mk_value(i), GFP_KERNEL_ACCOUNT));
 }
 
+/* Task i of r, before its pids are known: a process that creates nothing. */
+static void kcr_rtask_init(struct kcr_restart *r, unsigned int i)
+{
+	struct kcr_rtask *rt = &r->tasks[i];
+
+	rt->r = r;
+	rt->idx = i;
+	rt->leader = -1;
+	rt->children = -1;
+	rt->threads = -1;
+	rt->next = -1;
+	init_waitqueue_head(&rt->turn_wq);
+}
+
 /*
  * A ghost: a task that the restart makes for a session or a process
  * group whose leader has exited, as linux-cr and CRIU do. It gets the
@@ -77,9 +91,8 @@ static int kcr_tree_ghost(struct ckpt_ctx *ctx, struct kcr_restart *r,
 				"tree: %s %d, whose leader has exited, in a nested pid namespace: not supported",
 				kind == KCR_GHOST_SESSION ? "session" : "group",
 				id);
+	kcr_rtask_init(r, r->nr_tasks);
 	g = &r->tasks[r->nr_tasks];
-	g->r = r;
-	g->idx = r->nr_tasks;
 	g->ghost = kind;
 	g->pids.vpid = id;
 	g->pids.vtgid = id;
@@ -88,13 +101,8 @@ static int kcr_tree_ghost(struct ckpt_ctx *ctx, struct kcr_restart *r,
 	g->pids.vsid = kind == KCR_GHOST_SESSION ? id : c->pids.vsid;
 	g->parent = creator;
 	g->creator = creator;
-	g->leader = -1;
 	g->session_leader = kind == KCR_GHOST_SESSION;
 	g->pgrp = KCR_PGRP_OWN;
-	g->children = -1;
-	g->threads = -1;
-	g->next = -1;
-	init_waitqueue_head(&g->turn_wq);
 	ret = kcr_tree_store(&ix->by_pid, id, g->idx);
 	if (!ret)
 		ret = xa_insert(&ix->by_pgid, id, xa_mk_value(g->idx),
@@ -328,12 +336,8 @@ static int kcr_tree_check(struct ckpt_ctx *ctx, struct kcr_restart *r)
 	xa_init(&ix.by_pid);
 	xa_init(&ix.by_pgid);
 	for (i = 0; !ret && i < n; i++) {
-		struct kcr_rtask *rt = &r->tasks[i];
-		const struct ckpt_pids *p = &rt->pids;
+		const struct ckpt_pids *p = &r->tasks[i].pids;
 
-		rt->r = r;
-		rt->idx = i;
-		rt->leader = -1;
 		if (p->vpid <= 0 || p->vsid < 0 || p->vpgid < 0 ||
 		    p->vppid < 0 || (!i && p->vppid) || p->vtgid <= 0)
 			ret = ckpt_err(ctx, -EINVAL,
@@ -490,11 +494,8 @@ int kcr_read_tree(struct ckpt_ctx *ctx, struct kcr_restart *r)
 	r->nr_image = h->nr_tasks;
 	ctx->restore_nr_tasks = h->nr_tasks;
 	for (i = 0; i < r->nr_tasks; i++) {
+		kcr_rtask_init(r, i);
 		memcpy(&r->tasks[i].pids, pids + i, sizeof(*pids));
-		init_waitqueue_head(&r->tasks[i].turn_wq);
-		r->tasks[i].children = -1;
-		r->tasks[i].threads = -1;
-		r->tasks[i].next = -1;
 	}
 	ret = kcr_tree_vpids(ctx, r, (s32 *)(pids + r->nr_tasks),
 			     h->nr_vpids);
