@@ -109,17 +109,10 @@ func generate(uapiDir string) (map[string][]byte, error) {
 		}
 	}
 	// What every arch renders alike goes once into the common file.
-	byName := make([]map[string]string, len(outs))
-	for i, o := range outs {
-		byName[i] = make(map[string]string)
-		for it, t := range o.texts {
-			byName[i][it.name] = t
-		}
-	}
 	common := func(it *item) bool {
-		t, ok := byName[0][it.name]
-		for _, m := range byName[1:] {
-			if u, in := m[it.name]; !in || u != t {
+		t, ok := outs[0].texts[it.name]
+		for _, o := range outs[1:] {
+			if u, in := o.texts[it.name]; !in || u != t {
 				return false
 			}
 		}
@@ -158,7 +151,7 @@ func generate(uapiDir string) (map[string][]byte, error) {
 // archOut is what the headers declare for one arch, each item rendered.
 type archOut struct {
 	d     *decls
-	texts map[*item]string
+	texts map[string]string // by C name
 }
 
 // compiler returns the path of the C compiler of a, or an error that says
@@ -441,7 +434,7 @@ func (d *decls) godefs(a arch, cc, tmp string) ([]byte, error) {
 // texts renders each item of the godefs output on its own, with our
 // names: a struct as its type declaration, a constant as its line of a
 // const block.
-func (d *decls) texts(godefs []byte) (map[*item]string, error) {
+func (d *decls) texts(godefs []byte) (map[string]string, error) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "godefs.go", godefs, 0)
 	if err != nil {
@@ -472,7 +465,7 @@ func (d *decls) texts(godefs []byte) (map[*item]string, error) {
 		printer.Fprint(&s, token.NewFileSet(), e)
 		return s.String()
 	}
-	texts := make(map[*item]string)
+	texts := make(map[string]string)
 	for _, it := range d.items {
 		var b strings.Builder
 		switch it.kind {
@@ -503,14 +496,14 @@ func (d *decls) texts(godefs []byte) (map[*item]string, error) {
 			}
 			fmt.Fprintf(&b, "\t%s = %s\n", it.name, n)
 		}
-		texts[it] = b.String()
+		texts[it.name] = b.String()
 	}
 	return texts, nil
 }
 
 // render makes a Go file of the items that keep accepts, in header
 // order, from their texts, after the head (comment, build tag, package).
-func (d *decls) render(head string, texts map[*item]string, keep func(*item) bool) ([]byte, error) {
+func (d *decls) render(head string, texts map[string]string, keep func(*item) bool) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(head)
 	file, inConst, group := -1, false, 0
@@ -532,7 +525,7 @@ func (d *decls) render(head string, texts map[*item]string, keep func(*item) boo
 				b.WriteString(")\n")
 				inConst = false
 			}
-			b.WriteString(texts[it])
+			b.WriteString(texts[it.name])
 			continue
 		}
 		if !inConst {
@@ -542,7 +535,7 @@ func (d *decls) render(head string, texts map[*item]string, keep func(*item) boo
 			b.WriteString("\n")
 		}
 		group = it.group
-		b.WriteString(texts[it])
+		b.WriteString(texts[it.name])
 	}
 	if inConst {
 		b.WriteString(")\n")
