@@ -15,22 +15,6 @@ import (
 	kcr "github.com/kcr-dev/kcr/lib"
 )
 
-// startPidns starts rt_pidns (with args) and returns the tree with the
-// pid of its root C, the init of a pid namespace.
-func startPidns(t *testing.T, args ...string) (*tree, int) {
-	t.Helper()
-	tr := startTree(t, "rt_pidns", args...)
-	b, err := os.ReadFile(tr.rt.Image + ".root")
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tr, root
-}
-
 // A container checkpoint of a tree that shares open files (its stdio and
 // report, opened by the parent outside the tree before it made the
 // namespace)

@@ -163,9 +163,7 @@ func fuzzSeeds(t *testing.T, d *kcr.Device) []fuzzSeed {
 	add("rt_files external", externalCheckpoint(t, d, "rt_files", "external"))
 	// A tree: sessions and groups whose leader exited (ghosts), a
 	// child subreaper, a parent death signal.
-	tr := startTree(t, "rt_orphans")
-	checkpointTree(t, d, tr.cg, tr.rt.OrigPid, tr.rt.Image)
-	_ = tr.cmd.Wait()
+	tr := checkpointedTree(t, d, "rt_orphans")
 	add("rt_orphans tree", tr.rt)
 	// Records of each may be spliced into the others.
 	var all []*image.Mutator

@@ -14,9 +14,7 @@ import (
 // program is checkpointed and restarted again.
 func TestRestartGo(t *testing.T) {
 	d := device(t)
-	tr := startTree(t, "rt_go")
-	checkpointTree(t, d, tr.cg, tr.rt.OrigPid, tr.rt.Image)
-	_ = tr.cmd.Wait()
+	tr := checkpointedTree(t, d, "rt_go")
 	pids := treePids(t, tr.rt.Image)
 	if len(pids) < 3 {
 		t.Fatalf("image of %d tasks: want the Go runtime's threads", len(pids))

@@ -41,9 +41,7 @@ func deadLeaders(pids []uapi.CkptPids) []int32 {
 func orphansImage(t *testing.T) (*tree, []uapi.CkptPids) {
 	t.Helper()
 	d := device(t)
-	tr := startTree(t, "rt_orphans")
-	checkpointTree(t, d, tr.cg, tr.rt.OrigPid, tr.rt.Image)
-	_ = tr.cmd.Wait()
+	tr := checkpointedTree(t, d, "rt_orphans")
 	pids := treePids(t, tr.rt.Image)
 	if len(pids) != 6 {
 		t.Fatalf("image of %d tasks, want 6 (the root, D1, D2, E, B, N)", len(pids))

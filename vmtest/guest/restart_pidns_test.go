@@ -11,13 +11,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// A tree whose root is the init of a pid namespace, with a namespace
-// nested two levels below the restarter's, is restarted into new
-// namespaces with the same pids at every level (rt_pidns checks them,
-// and its memory, in every process).
-func TestRestartPidNamespaces(t *testing.T) {
-	d := device(t)
-	tr := startTree(t, "rt_pidns")
+// startPidns starts rt_pidns (with args) and returns the tree with the
+// pid of its root C, the init of a pid namespace.
+func startPidns(t *testing.T, args ...string) (*tree, int) {
+	t.Helper()
+	tr := startTree(t, "rt_pidns", args...)
 	b, err := os.ReadFile(tr.rt.Image + ".root")
 	if err != nil {
 		t.Fatal(err)
@@ -26,6 +24,16 @@ func TestRestartPidNamespaces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return tr, root
+}
+
+// A tree whose root is the init of a pid namespace, with a namespace
+// nested two levels below the restarter's, is restarted into new
+// namespaces with the same pids at every level (rt_pidns checks them,
+// and its memory, in every process).
+func TestRestartPidNamespaces(t *testing.T) {
+	d := device(t)
+	tr, root := startPidns(t)
 	checkpointTree(t, d, tr.cg, root, tr.rt.Image)
 	_ = tr.cmd.Wait()
 	pids := treePids(t, tr.rt.Image)
@@ -54,12 +62,7 @@ func TestRestartPidNamespaces(t *testing.T) {
 // Killing the restarted init ends its namespace, nested one included.
 func TestRestartPidNamespaceInitDeath(t *testing.T) {
 	d := device(t)
-	tr := startTree(t, "rt_pidns")
-	b, err := os.ReadFile(tr.rt.Image + ".root")
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	tr, root := startPidns(t)
 	checkpointTree(t, d, tr.cg, root, tr.rt.Image)
 	_ = tr.cmd.Wait()
 	if err := restartImage(t, d, tr.rt); err != nil {

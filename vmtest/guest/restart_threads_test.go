@@ -12,9 +12,7 @@ import (
 // state (rt_threads).
 func TestRestartThreads(t *testing.T) {
 	d := device(t)
-	tr := startTree(t, "rt_threads", "64")
-	checkpointTree(t, d, tr.cg, tr.rt.OrigPid, tr.rt.Image)
-	_ = tr.cmd.Wait()
+	tr := checkpointedTree(t, d, "rt_threads", "64")
 	pids := treePids(t, tr.rt.Image)
 	if len(pids) != 65 {
 		t.Fatalf("image of %d tasks, want 65 (a leader and 64 threads)", len(pids))
@@ -34,9 +32,7 @@ func TestRestartThreads(t *testing.T) {
 // The restarted threads are checkpointed and restarted again.
 func TestRestartThreadsTwice(t *testing.T) {
 	d := device(t)
-	tr := startTree(t, "rt_threads", "16")
-	checkpointTree(t, d, tr.cg, tr.rt.OrigPid, tr.rt.Image)
-	_ = tr.cmd.Wait()
+	tr := checkpointedTree(t, d, "rt_threads", "16")
 	tr.restartTwice(t, d, true)
 	tr.rt.wait(t, true)
 	tr.rt.RequirePass(t)

@@ -129,6 +129,17 @@ func checkpointTree(t *testing.T, d *kcr.Device, cg *freezer.Cgroup, root int, p
 	checkpointTreeAs(t, d, cg, root, path, true)
 }
 
+// checkpointedTree starts workload name (with args) in a cgroup of its
+// own, checkpoints its tree (subtree mode) into its image and ends it:
+// the image is ready to restart with the original pids.
+func checkpointedTree(t *testing.T, d *kcr.Device, name string, args ...string) *tree {
+	t.Helper()
+	tr := startTree(t, name, args...)
+	checkpointTree(t, d, tr.cg, tr.rt.OrigPid, tr.rt.Image)
+	_ = tr.cmd.Wait()
+	return tr
+}
+
 // checkpointTreeAs is checkpointTree in either mode: subtree, or
 // container (the root is a pid namespace's init).
 func checkpointTreeAs(t *testing.T, d *kcr.Device, cg *freezer.Cgroup, root int, path string, subtree bool) {
@@ -234,9 +245,7 @@ func requireNewPidNs(t *testing.T, pid int) {
 // and the root's exit status sums them up.
 func TestRestartTree(t *testing.T) {
 	d := device(t)
-	tr := startTree(t, "rt_tree")
-	checkpointTree(t, d, tr.cg, tr.rt.OrigPid, tr.rt.Image)
-	_ = tr.cmd.Wait()
+	tr := checkpointedTree(t, d, "rt_tree")
 	pids := treePids(t, tr.rt.Image)
 	if len(pids) != 53 {
 		t.Fatalf("image of %d tasks, want 53", len(pids))
@@ -254,9 +263,7 @@ func TestRestartTree(t *testing.T) {
 // The restarted tree is checkpointed and restarted again.
 func TestRestartTreeTwice(t *testing.T) {
 	d := device(t)
-	tr := startTree(t, "rt_tree", "3", "2", "2")
-	checkpointTree(t, d, tr.cg, tr.rt.OrigPid, tr.rt.Image)
-	_ = tr.cmd.Wait()
+	tr := checkpointedTree(t, d, "rt_tree", "3", "2", "2")
 	pids := treePids(t, tr.rt.Image)
 	tr.restartTwice(t, d, true)
 	if got := len(treePids(t, tr.rt.Image)); got != len(pids) {
@@ -375,9 +382,7 @@ func killTree(t *testing.T, pids []int) {
 // returns the image, the offset of the TREE payload and the pids.
 func treeImage(t *testing.T, d *kcr.Device) ([]byte, int64, []uapi.CkptPids) {
 	t.Helper()
-	tr := startTree(t, "rt_tree", "2", "2", "2")
-	checkpointTree(t, d, tr.cg, tr.rt.OrigPid, tr.rt.Image)
-	_ = tr.cmd.Wait()
+	tr := checkpointedTree(t, d, "rt_tree", "2", "2", "2")
 	img, err := os.ReadFile(tr.rt.Image)
 	if err != nil {
 		t.Fatal(err)
@@ -472,9 +477,7 @@ func TestRestartTreeCorrupt(t *testing.T) {
 // checks. A frozen cgroup, a v1 one or a missing fd is refused.
 func TestRestartTreeFrozen(t *testing.T) {
 	d := device(t)
-	tr := startTree(t, "rt_tree", "2", "2")
-	checkpointTree(t, d, tr.cg, tr.rt.OrigPid, tr.rt.Image)
-	_ = tr.cmd.Wait()
+	tr := checkpointedTree(t, d, "rt_tree", "2", "2")
 	pids := treePids(t, tr.rt.Image)
 
 	into := newCgroup(t, "frozen")
@@ -527,9 +530,7 @@ func TestRestartTreeFrozen(t *testing.T) {
 // prints the root's pid; kcr thaw CGROUP lets it go on.
 func TestRestartTreeFrozenCLI(t *testing.T) {
 	d := device(t)
-	tr := startTree(t, "rt_tree", "2")
-	checkpointTree(t, d, tr.cg, tr.rt.OrigPid, tr.rt.Image)
-	_ = tr.cmd.Wait()
+	tr := checkpointedTree(t, d, "rt_tree", "2")
 	cgPath := filepath.Join(freezer.Root, fmt.Sprintf("kcr-cli-frozen-%d", time.Now().UnixNano()))
 	t.Cleanup(func() { _ = os.Remove(cgPath) })
 	out, err := exec.Command("/bin/kcr", "restart", "-i", tr.rt.Image, "--frozen", cgPath).CombinedOutput()

@@ -13,9 +13,7 @@ import (
 // group member is in the zombie's group (rt_zombies).
 func TestRestartZombies(t *testing.T) {
 	d := device(t)
-	tr := startTree(t, "rt_zombies")
-	checkpointTree(t, d, tr.cg, tr.rt.OrigPid, tr.rt.Image)
-	_ = tr.cmd.Wait()
+	tr := checkpointedTree(t, d, "rt_zombies")
 	if n := len(treePids(t, tr.rt.Image)); n != 5 {
 		t.Fatalf("image of %d tasks, want 5 (a parent, three zombies, one orphan)", n)
 	}
@@ -29,9 +27,7 @@ func TestRestartZombies(t *testing.T) {
 // The restarted zombies are checkpointed and restarted again.
 func TestRestartZombiesTwice(t *testing.T) {
 	d := device(t)
-	tr := startTree(t, "rt_zombies")
-	checkpointTree(t, d, tr.cg, tr.rt.OrigPid, tr.rt.Image)
-	_ = tr.cmd.Wait()
+	tr := checkpointedTree(t, d, "rt_zombies")
 	tr.restartTwice(t, d, true)
 	tr.rt.wait(t, true)
 	tr.rt.RequirePass(t)
