@@ -20,6 +20,8 @@
 #include <linux/cred.h>
 #include <linux/delay.h>
 #include <linux/err.h>
+/* 6.12's futex.h uses mutex_init() without including its header. */
+#include <linux/mutex.h>
 #include <linux/futex.h>
 #include <linux/kernel.h>
 #include <linux/mm_types.h>

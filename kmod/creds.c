@@ -127,18 +127,6 @@ static int kcr_cred_mapped(struct ckpt_ctx *ctx, const struct cred *cred)
 	return 0;
 }
 
-/* 6.1's kernel_cap_t is two 32-bit words, low word first. */
-static u64 kcr_cap(kernel_cap_t c)
-{
-	u64 v = 0;
-	int i;
-
-	BUILD_BUG_ON(_KERNEL_CAPABILITY_U32S > 2);
-	for (i = 0; i < _KERNEL_CAPABILITY_U32S; i++)
-		v |= (u64)c.cap[i] << (32 * i);
-	return v;
-}
-
 /*
  * The extents of one id map, with lower ids as the parent namespace sees
  * them, or as kernel ids (which the kernel keeps) for the root's
@@ -359,11 +347,11 @@ static int kcr_checkpoint_cred(struct ckpt_ctx *ctx, const struct cred *cred,
 	h->user_ns_ref = user_ns_ref;
 	h->groupinfo_ref = groupinfo_ref;
 	h->securebits = cred->securebits;
-	h->caps.cap_inheritable = kcr_cap(cred->cap_inheritable);
-	h->caps.cap_permitted = kcr_cap(cred->cap_permitted);
-	h->caps.cap_effective = kcr_cap(cred->cap_effective);
-	h->caps.cap_bset = kcr_cap(cred->cap_bset);
-	h->caps.cap_ambient = kcr_cap(cred->cap_ambient);
+	h->caps.cap_inheritable = kcr_cap_to_u64(cred->cap_inheritable);
+	h->caps.cap_permitted = kcr_cap_to_u64(cred->cap_permitted);
+	h->caps.cap_effective = kcr_cap_to_u64(cred->cap_effective);
+	h->caps.cap_bset = kcr_cap_to_u64(cred->cap_bset);
+	h->caps.cap_ambient = kcr_cap_to_u64(cred->cap_ambient);
 	ret = ckpt_write_obj(ctx, &h->h);
 	ckpt_hdr_put(ctx, h);
 	return ret;

@@ -266,28 +266,14 @@ struct kcr_cred {
 	struct group_info *gi;
 };
 
-static u64 kcr_cap64(kernel_cap_t c)
-{
-	u64 v = 0;
-	int i;
-
-	BUILD_BUG_ON(_KERNEL_CAPABILITY_U32S > 2);
-	for (i = 0; i < _KERNEL_CAPABILITY_U32S; i++)
-		v |= (u64)c.cap[i] << (32 * i);
-	return v;
-}
-
 static int kcr_cap_from(struct ckpt_ctx *ctx, const char *what, u64 v,
 			kernel_cap_t *c)
 {
-	int i;
-
 	if (v & ~KCR_CAP_VALID)
 		return ckpt_err(ctx, -EINVAL,
 				"credentials: %s capabilities %#llx: unknown capabilities %#llx",
 				what, v, v & ~KCR_CAP_VALID);
-	for (i = 0; i < _KERNEL_CAPABILITY_U32S; i++)
-		c->cap[i] = (u32)(v >> (32 * i));
+	*c = kcr_cap_from_u64(v);
 	return 0;
 }
 
@@ -442,10 +428,10 @@ static int kcr_capset(struct ckpt_ctx *ctx, const kernel_cap_t *eff,
 		abort_creds(new);
 		return ckpt_err(ctx, ret,
 				"credentials: capset() of permitted capabilities %#llx, effective %#llx, inheritable %#llx refused: beyond what the restarter has after setresuid() (permitted %#llx, inheritable %#llx, bounding %#llx)",
-				kcr_cap64(*perm), kcr_cap64(*eff),
-				kcr_cap64(*inh), kcr_cap64(c->cap_permitted),
-				kcr_cap64(c->cap_inheritable),
-				kcr_cap64(c->cap_bset));
+				kcr_cap_to_u64(*perm), kcr_cap_to_u64(*eff),
+				kcr_cap_to_u64(*inh), kcr_cap_to_u64(c->cap_permitted),
+				kcr_cap_to_u64(c->cap_inheritable),
+				kcr_cap_to_u64(c->cap_bset));
 	}
 	return commit_creds(new);
 }
@@ -546,7 +532,14 @@ static int kcr_cred_syscalls(struct ckpt_ctx *ctx, const struct kcr_cred *nc)
 	for (cap = 0; cap <= CAP_LAST_CAP; cap++) {
 		bool want = cap_raised(nc->amb, cap);
 
-		if (want == !!cap_raised(current_cred()->cap_ambient, cap))
+		/*
+		 * Not "want == cap_raised(current ambient)": with 6.3's
+		 * one-word kernel_cap_t, Debian 12's GCC 12.2 compiles that
+		 * at -O2 into a test of the current bit alone, and a wanted
+		 * bit that is not yet set is never raised.
+		 */
+		if (!((kcr_cap_to_u64(nc->amb) ^
+		       kcr_cap_to_u64(current_cred()->cap_ambient)) & BIT_ULL(cap)))
 			continue;
 		ret = kcr_prctl(PR_CAP_AMBIENT, want ? PR_CAP_AMBIENT_RAISE :
 				PR_CAP_AMBIENT_LOWER, cap);
@@ -562,10 +555,18 @@ static int kcr_cred_syscalls(struct ckpt_ctx *ctx, const struct kcr_cred *nc)
 		return ret;
 
 	diff = kcr_cred_differs(nc);
-	if (diff)
+	if (diff) {
+		const struct cred *c = current_cred();
+
 		return ckpt_err(ctx, -EPERM,
-				"credentials: the system calls do not give the image's %s",
-				diff);
+				"credentials: the system calls do not give the image's %s (capabilities permitted/effective/inheritable/ambient: %#llx/%#llx/%#llx/%#llx, the image's %#llx/%#llx/%#llx/%#llx)",
+				diff, kcr_cap_to_u64(c->cap_permitted),
+				kcr_cap_to_u64(c->cap_effective),
+				kcr_cap_to_u64(c->cap_inheritable),
+				kcr_cap_to_u64(c->cap_ambient),
+				kcr_cap_to_u64(nc->perm), kcr_cap_to_u64(nc->eff),
+				kcr_cap_to_u64(nc->inh), kcr_cap_to_u64(nc->amb));
+	}
 	return 0;
 }
 

@@ -268,15 +268,18 @@ static void kcr_file_identity(struct ckpt_ctx *ctx, struct file *file,
 			      struct ckpt_file *c)
 {
 	struct inode *inode = file_inode(file);
+	struct timespec64 ts;
 
 	c->s_dev = new_encode_dev(inode->i_sb->s_dev);
 	c->i_ino = inode->i_ino;
 	c->i_generation = inode->i_generation;
 	c->i_size = i_size_read(inode);
-	c->i_mtime_sec = inode->i_mtime.tv_sec;
-	c->i_mtime_nsec = inode->i_mtime.tv_nsec;
-	c->i_ctime_sec = inode->i_ctime.tv_sec;
-	c->i_ctime_nsec = inode->i_ctime.tv_nsec;
+	ts = kcr_inode_mtime(inode);
+	c->i_mtime_sec = ts.tv_sec;
+	c->i_mtime_nsec = ts.tv_nsec;
+	ts = kcr_inode_ctime(inode);
+	c->i_ctime_sec = ts.tv_sec;
+	c->i_ctime_nsec = ts.tv_nsec;
 	/* A self-checkpoint has the image and the log open as it writes them. */
 	if ((ctx->file && file_inode(ctx->file) == inode) ||
 	    (ctx->logfile && file_inode(ctx->logfile) == inode))
@@ -420,13 +423,12 @@ static struct file *kcr_next_file(struct task_struct *t,
 	rcu_read_lock();
 	fdt = files_fdtable(files);
 	for (; *fd < fdt->max_fds; (*fd)++) {
-		file = rcu_dereference(fdt->fd[*fd]);
 		/* One being closed right now counts as closed. */
-		if (file && get_file_rcu(file)) {
-			*cloexec = close_on_exec(*fd, fdt);
+		file = kcr_get_file_rcu(&fdt->fd[*fd]);
+		if (file) {
+			*cloexec = kcr_close_on_exec(*fd, files);
 			break;
 		}
-		file = NULL;
 	}
 	rcu_read_unlock();
 	task_unlock(t);

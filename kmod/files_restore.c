@@ -186,9 +186,9 @@ static int kcr_check_kind(struct ckpt_ctx *ctx, int objref,
 }
 
 /* Whether two times are the same, from a record and an inode. */
-static bool kcr_same_time(s64 sec, u32 nsec, const struct timespec64 *ts)
+static bool kcr_same_time(s64 sec, u32 nsec, struct timespec64 ts)
 {
-	return sec == ts->tv_sec && nsec == ts->tv_nsec;
+	return sec == ts.tv_sec && nsec == ts.tv_nsec;
 }
 
 /*
@@ -213,10 +213,10 @@ static int kcr_check_identity(struct ckpt_ctx *ctx, int objref,
 	else if (c->i_size != i_size_read(inode))
 		what = "size differs";
 	else if (!kcr_same_time(c->i_mtime_sec, c->i_mtime_nsec,
-				&inode->i_mtime))
+				kcr_inode_mtime(inode)))
 		what = "modification time differs";
 	else if (!kcr_same_time(c->i_ctime_sec, c->i_ctime_nsec,
-				&inode->i_ctime))
+				kcr_inode_ctime(inode)))
 		what = "change time (ctime) differs";
 	if (!what)
 		return 0;
@@ -427,14 +427,10 @@ static int kcr_read_fds(struct ckpt_ctx *ctx, struct kcr_rfd *fds, u32 nr,
 static void kcr_close_others(const struct kcr_rfd *fds, u32 nr)
 {
 	unsigned int fd = 0;
-	struct file *file;
 	u32 i = 0;
 
 	for (;; fd++) {
-		rcu_read_lock();
-		file = task_lookup_next_fd_rcu(current, &fd);
-		rcu_read_unlock();
-		if (!file)
+		if (!kcr_next_fd(current, &fd))
 			return;
 		while (i < nr && fds[i].fd < fd)
 			i++;

@@ -26,6 +26,8 @@
 #include <linux/checkpoint.h>
 #include <linux/checkpoint_hdr.h>
 
+#include "compat.h"
+
 /*
  * The end of the user address space, for checking addresses in an image:
  * TASK_SIZE, except on s390, whose TASK_SIZE covers all 64 bits (page

@@ -23,6 +23,9 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/uaccess.h>
+#ifdef CONFIG_X86_KERNEL_IBT
+#include <asm/cpufeature.h>
+#endif
 
 #include "ksyms.h"
 
@@ -237,10 +240,55 @@ static unsigned long kcr_func_entry(unsigned long addr)
 }
 #elif defined(CONFIG_PPC64)
 #error "kcr: ppc64 ELFv1 kernels (function descriptors) are not supported"
+#elif defined(CONFIG_X86_64)
+/*
+ * x86-64 built with indirect branch tracking (Debian's 6.12): a function
+ * starts with ENDBR64, or with the 4-byte NOP that replaces it in a
+ * function never called indirectly ("sealed"). Kprobes step over either,
+ * so the kprobe sits 4 bytes into the function; the function's address,
+ * which kallsyms_lookup_name() knows it by, is 4 bytes before.
+ */
+#define KCR_X86_ENDBR64		0xfa1e0ff3U	/* f3 0f 1e fa: endbr64 */
+#define KCR_X86_ENDBR_POISON	0x001f0f66U	/* 66 0f 1f 00: osp nopl (%rax) */
+
+static unsigned long kcr_func_entry(unsigned long addr)
+{
+	u32 insn;
+
+	if (!copy_from_kernel_nofault(&insn, (void *)(addr - sizeof(insn)),
+				      sizeof(insn)) &&
+	    (insn == KCR_X86_ENDBR64 || insn == KCR_X86_ENDBR_POISON))
+		return addr - sizeof(insn);
+	return addr;
+}
+
 #else
 static unsigned long kcr_func_entry(unsigned long addr)
 {
 	return addr;
+}
+#endif
+
+#ifdef CONFIG_X86_KERNEL_IBT
+/*
+ * Whether kcr may call the function at addr through a pointer: with
+ * indirect branch tracking on, only a function that begins with ENDBR64
+ * may be reached that way. A sealed one (never called indirectly by the
+ * kernel itself) would stop the CPU with a control protection fault.
+ */
+static bool kcr_callable(unsigned long addr)
+{
+	u32 insn;
+
+	if (!cpu_feature_enabled(X86_FEATURE_IBT))
+		return true;
+	return !copy_from_kernel_nofault(&insn, (void *)addr, sizeof(insn)) &&
+	       insn == KCR_X86_ENDBR64;
+}
+#else
+static bool kcr_callable(unsigned long addr)
+{
+	return true;
 }
 #endif
 
@@ -265,6 +313,10 @@ static int kcr_find_kallsyms_lookup_name(void)
 		       kp.addr);
 		return -ENOENT;
 	}
+	if (!kcr_callable(addr)) {
+		pr_err("cannot call kernel function kallsyms_lookup_name: indirect branch tracking is on and the function is sealed (boot with ibt=off)\n");
+		return -EOPNOTSUPP;
+	}
 	kcr_kallsyms_lookup_name = (void *)addr;
 
 	/* It must find itself where the kprobe found it. */
@@ -284,6 +336,11 @@ static int kcr_resolve(const char *name, void **addr)
 	if (!a) {
 		pr_err("cannot resolve kernel symbol %s\n", name);
 		return -ENOENT;
+	}
+	if (!kcr_callable(a)) {
+		pr_err("cannot call kernel function %s: indirect branch tracking is on and the function is sealed (boot with ibt=off)\n",
+		       name);
+		return -EOPNOTSUPP;
 	}
 	if (addr)
 		*addr = (void *)a;

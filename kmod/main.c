@@ -47,7 +47,6 @@ static long kcr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 static const struct file_operations kcr_fops = {
 	.owner		= THIS_MODULE,
 	.open		= nonseekable_open,
-	.llseek		= no_llseek,
 	.unlocked_ioctl	= kcr_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };

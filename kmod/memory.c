@@ -138,12 +138,13 @@ const struct ckpt_obj_ops kcr_mm_ops = {
  * there (whole huge or non-present pmd/pud entries count as non-empty);
  * end if there is none.
  *
- * Called under mmap_read_lock, which keeps the page tables of the VMAs
- * from being freed (6.1 frees them under mmap_write_lock, or for VMAs
- * already unlinked from the tree) and from being replaced by huge entries
- * (khugepaged collapses under mmap_write_lock). Entries are read without
- * their page table locks: the result is a hint for which addresses to
- * ask get_user_pages_remote() about, never used to reach a page.
+ * Called under mmap_read_lock. 6.1 frees page tables only under
+ * mmap_write_lock (or for VMAs already unlinked from the tree); from 6.5 on
+ * khugepaged may also free an empty page table under the read lock, but
+ * only after an RCU grace period, so the table is read under
+ * rcu_read_lock(). Entries are read without their page table locks, and
+ * may be stale: the result is a hint for which addresses to ask
+ * get_user_pages_remote() about, never used to reach a page.
  */
 static unsigned long kcr_next_mapped(struct mm_struct *mm, unsigned long addr,
 				     unsigned long end, unsigned long *run_end)
@@ -203,10 +204,14 @@ static unsigned long kcr_next_mapped(struct mm_struct *mm, unsigned long addr,
 		}
 
 		/*
-		 * Map the page table through the value read above, not by
+		 * Reach the page table through the value read above, not by
 		 * reading *pmd again, so that the checks above hold for it.
+		 * Not pte_offset_map(), which 6.12 does not export: on these
+		 * 64-bit arches page tables are never in high memory, so it
+		 * would only add the RCU read lock taken here.
 		 */
-		ptep = pte_offset_map(&pmdval, addr);
+		rcu_read_lock();
+		ptep = pte_offset_kernel(&pmdval, addr);
 		pte = ptep;
 		while (addr < next && pte_none(ptep_get(pte))) {
 			addr += PAGE_SIZE;
@@ -217,7 +222,7 @@ static unsigned long kcr_next_mapped(struct mm_struct *mm, unsigned long addr,
 			addr += PAGE_SIZE;
 			pte++;
 		}
-		pte_unmap(ptep);
+		rcu_read_unlock();
 		if (start < addr) {
 			*run_end = addr;
 			return start;
@@ -251,8 +256,8 @@ static int kcr_collect_pages(struct mm_struct *mm, const struct kcr_vma *kv,
 			break;
 		nr = min_t(unsigned long, (run_end - addr) >> PAGE_SHIFT,
 			   CKPT_PGARR_MAX_PAGES - pa->nr);
-		got = get_user_pages_remote(mm, addr, nr, gup_flags,
-					    pa->pages + pa->nr, NULL, NULL);
+		got = kcr_gup_remote(mm, addr, nr, gup_flags,
+				     pa->pages + pa->nr);
 		if (got == -EFAULT) {
 			/* Zero page or hole: nothing to save here. */
 			addr += PAGE_SIZE;
@@ -667,9 +672,7 @@ static int kcr_exe_ref(struct ckpt_ctx *ctx, struct mm_struct *mm, int *ref)
 
 	/* get_mm_exe_file(), which is not exported: the same, inline. */
 	rcu_read_lock();
-	exe = rcu_dereference(mm->exe_file);
-	if (exe && !get_file_rcu(exe))
-		exe = NULL;
+	exe = kcr_get_file_rcu(&mm->exe_file);
 	rcu_read_unlock();
 
 	*ref = 0;

@@ -76,7 +76,7 @@ struct kcr_ns_obj {
 /* put_nsproxy(), whose free_nsproxy() is not exported */
 static void kcr_put_nsproxy(struct nsproxy *nsp)
 {
-	if (atomic_dec_and_test(&nsp->count))
+	if (kcr_nsproxy_dec_and_test(nsp))
 		kcr_free_nsproxy(nsp);
 }
 

@@ -224,11 +224,22 @@ int checkpoint_thread(struct ckpt_ctx *ctx, struct task_struct *t)
 			h->flags |= CKPT_THREAD_RESTORE_SIGMASK;
 	}
 #ifdef CONFIG_RSEQ
-	/* Registered with rseq(): the length is always sizeof(struct rseq). */
+	/*
+	 * Registered with rseq(). Kernels from 6.3 on accept a longer,
+	 * extended area, which 6.1 could not restore: only the original
+	 * length is saved, so that an image restarts on every series.
+	 */
 	if (t->rseq) {
 		h->rseq = (unsigned long)t->rseq;
-		h->rseq_len = sizeof(*t->rseq);
+		h->rseq_len = kcr_rseq_len(t);
 		h->rseq_sig = t->rseq_sig;
+		if (h->rseq_len != sizeof(struct rseq)) {
+			ret = ckpt_err(ctx, -EOPNOTSUPP,
+				       "thread: an extended rseq area of %u bytes (kcr saves only the original %zu)",
+				       h->rseq_len, sizeof(struct rseq));
+			ckpt_hdr_put(ctx, h);
+			return ret;
+		}
 	}
 #endif
 	ret = ckpt_write_obj(ctx, &h->h);

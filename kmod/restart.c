@@ -46,7 +46,9 @@
 #include <linux/uaccess.h>
 #include <linux/un.h>
 #include <linux/utsname.h>
+#include <linux/wait.h>
 #include <uapi/linux/sched/types.h>
+#include <uapi/linux/wait.h>
 
 #include "kcr.h"
 #include "ksyms.h"

@@ -732,6 +732,7 @@ static int kcr_restore_rseq(struct ckpt_ctx *ctx, struct ckpt_hdr_thread *h)
 #ifdef CONFIG_RSEQ
 		current->rseq = NULL;
 		current->rseq_sig = 0;
+		kcr_set_rseq_len(current, 0);
 		current->rseq_event_mask = 0;
 #endif
 		return 0;
@@ -748,6 +749,7 @@ static int kcr_restore_rseq(struct ckpt_ctx *ctx, struct ckpt_hdr_thread *h)
 	preempt_disable();
 	current->rseq = u64_to_user_ptr(h->rseq);
 	current->rseq_sig = h->rseq_sig;
+	kcr_set_rseq_len(current, h->rseq_len);
 	current->rseq_event_mask = RSEQ_EVENT_PREEMPT | RSEQ_EVENT_MIGRATE;
 	rseq_set_notify_resume(current);
 	preempt_enable();

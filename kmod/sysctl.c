@@ -26,12 +26,13 @@ static struct ctl_table kcr_sysctl_table[] = {
 		.extra1		= SYSCTL_ZERO,
 		.extra2		= SYSCTL_ONE,
 	},
-	{ }
+	{ }	/* the end, for 6.1; not counted from 6.6 on (see compat.h) */
 };
 
 int kcr_sysctl_init(void)
 {
-	kcr_sysctl_header = register_sysctl("kernel", kcr_sysctl_table);
+	kcr_sysctl_header = kcr_register_sysctl("kernel", kcr_sysctl_table,
+						ARRAY_SIZE(kcr_sysctl_table) - 1);
 	return kcr_sysctl_header ? 0 : -ENOMEM;
 }
 

@@ -97,7 +97,7 @@ static int kcr_timers_collect(struct ckpt_ctx *ctx, struct task_struct *t,
 	sh = kcr_task_lock_sighand(t, &flags);
 	if (!sh)
 		return ckpt_err(ctx, -ESRCH, "task exited");
-	list_for_each_entry(timr, &sig->posix_timers, list)
+	kcr_for_each_posix_timer(timr, sig)
 		n++;
 	kcr_task_unlock_sighand(sh, &flags);
 	if (n > CKPT_POSIX_TIMERS_MAX)
@@ -115,7 +115,7 @@ static int kcr_timers_collect(struct ckpt_ctx *ctx, struct task_struct *t,
 		return ckpt_err(ctx, -ESRCH, "task exited");
 	}
 	i = 0;
-	list_for_each_entry(timr, &sig->posix_timers, list) {
+	kcr_for_each_posix_timer(timr, sig) {
 		if (i == n) {
 			why = "POSIX timers created during checkpoint";
 			break;

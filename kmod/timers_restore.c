@@ -88,7 +88,7 @@ static int kcr_drop_restarter_timers(struct ckpt_ctx *ctx)
 #endif
 
 	spin_lock_irq(&current->sighand->siglock);
-	list_for_each_entry(timr, &current->signal->posix_timers, list)
+	kcr_for_each_posix_timer(timr, current->signal)
 		n++;
 	spin_unlock_irq(&current->sighand->siglock);
 	if (!n)
@@ -99,7 +99,7 @@ static int kcr_drop_restarter_timers(struct ckpt_ctx *ctx)
 		return -ENOMEM;
 	i = 0;
 	spin_lock_irq(&current->sighand->siglock);
-	list_for_each_entry(timr, &current->signal->posix_timers, list)
+	kcr_for_each_posix_timer(timr, current->signal)
 		if (i < n)
 			ids[i++] = timr->it_id;
 	spin_unlock_irq(&current->sighand->siglock);
@@ -121,7 +121,7 @@ static void kcr_timer_set_overrun(timer_t id, s64 overrun)
 	struct k_itimer *timr;
 
 	spin_lock_irq(&current->sighand->siglock);
-	list_for_each_entry(timr, &current->signal->posix_timers, list)
+	kcr_for_each_posix_timer(timr, current->signal)
 		if (timr->it_id == id)
 			timr->it_overrun_last = overrun;
 	spin_unlock_irq(&current->sighand->siglock);
