@@ -1,21 +1,30 @@
 #!/usr/bin/env bash
-# Build kcr.ko and the test-only kcr_warn.ko for one guest arch into
-# build/<arch>/, against the Debian kernel headers that kernels.sh fetched,
-# or against a developer's own tree (KDIR=..., with KERNEL=... for booting).
-# With DEBUG=1, into build/debug/<arch>/ against the debug kernel that
-# debug-kernel.sh builds.
-# Each arch builds in its own copy of the sources: out-of-tree modules
-# build beside their sources, and three arches must not share objects.
+# Build kcr.ko and the test-only kcr_warn.ko for one guest arch and kernel
+# series into build/<series>/<arch>/, against the Debian kernel headers
+# that kernels.sh fetched for that series, or against a developer's own
+# tree (KDIR=..., with KERNEL=... for booting).
+# With DEBUG=1 (or SERIES debug), into build/debug/<arch>/ against the
+# debug kernel that debug-kernel.sh builds from linux-source-6.1.
+# Each (arch, series) pair builds in its own copy of the sources:
+# out-of-tree modules build beside their sources, and pairs must not share
+# objects. kcr_warn.ko and kernel.env come first, so that a kernel on which
+# kcr.ko does not build yet can still boot the log guard's test.
+#
+# Usage: vmtest/build-kmod.sh ARCH [SERIES]   (SERIES: 6.1, the default, 6.12, debug)
 set -euo pipefail
 
-arch=${1:?usage: build-kmod.sh ARCH}
+arch=${1:?usage: build-kmod.sh ARCH [SERIES]}
+series=${2:-6.1}
 top=$(cd "$(dirname "$0")/.." && pwd)
-out=$top/build/$arch
-kernels=$top/vmtest/kernels.sh
+[ "$series" != debug ] || DEBUG=1
 if [ "${DEBUG:-}" = 1 ]; then
-	out=$top/build/debug/$arch
-	kernels=$top/vmtest/debug-kernel.sh
+	series=debug
+	kernels=("$top/vmtest/debug-kernel.sh")
+else
+	kernels=("$top/vmtest/kernels.sh" -s "$series")
 fi
+out=$top/build/$series/$arch
+pair="$arch $series"
 
 case $arch in
 x86_64) karch=x86; cross= ;;
@@ -29,14 +38,17 @@ esac
 kdir=${KDIR:-}
 kernel=${KERNEL:-}
 if [ -z "$kdir" ] || [ -z "$kernel" ]; then
-	env=$("$kernels" "$arch")
+	env=$("${kernels[@]}" "$arch") || {
+		echo "build-kmod: $pair: no kernel (${kernels[*]##*/} $arch failed)" >&2
+		exit 1
+	}
 	[ -n "$kdir" ] || kdir=$(sed -n "s/^KDIR_$arch=//p" <<<"$env")
 	[ -n "$kernel" ] || kernel=$(sed -n "s/^KERNEL_$arch=//p" <<<"$env")
 fi
-[ -d "$kdir" ] || { echo "build-kmod: KDIR $kdir is not a directory" >&2; exit 1; }
+[ -d "$kdir" ] || { echo "build-kmod: $pair: KDIR $kdir is not a directory" >&2; exit 1; }
 
 mkdir -p "$out"
-rm -rf "$out/kmod" "$out/testmod" "$out/uapi"
+rm -rf "$out/kmod" "$out/testmod" "$out/uapi" "$out/kernel.env"
 cp -r "$top/kmod" "$out/kmod"
 cp -r "$top/vmtest/testmod" "$out/testmod"
 mkdir -p "$out/uapi"
@@ -44,9 +56,17 @@ cp -r "$top"/uapi/linux "$top"/uapi/asm-* "$out/uapi/"
 
 # The kbuild sub-make must not see our own make's ARCH= (a kcr arch name).
 unset MAKEFLAGS MFLAGS MAKELEVEL
-for m in kmod testmod; do
-	make -s -C "$kdir" M="$out/$m" ARCH="$karch" CROSS_COMPILE="$cross" \
+build() {
+	make -s -C "$kdir" M="$out/$1" ARCH="$karch" CROSS_COMPILE="$cross" \
 		KBUILD_MODPOST_WARN= W= modules
-done
+}
+build testmod || {
+	echo "build-kmod: $pair: the test module kcr_warn.ko does not build against $(basename "$kdir") ($kdir)" >&2
+	exit 1
+}
 printf 'KERNEL=%s\nKDIR=%s\n' "$kernel" "$kdir" >"$out/kernel.env"
-echo "build-kmod: $arch: $out/kmod/kcr.ko ($(basename "$kdir"))" >&2
+build kmod || {
+	echo "build-kmod: $pair: kcr.ko does not build against $(basename "$kdir") ($kdir); errors above" >&2
+	exit 1
+}
+echo "build-kmod: $pair: $out/kmod/kcr.ko ($(basename "$kdir"))" >&2
