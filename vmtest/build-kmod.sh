@@ -27,14 +27,17 @@ out=$top/build/$series/$arch
 pair="$arch $series"
 
 case $arch in
-x86_64) karch=x86; cross= ;;
-s390x) karch=s390; cross=s390x-linux-gnu- ;;
-ppc64le) karch=powerpc; cross=powerpc64le-linux-gnu- ;;
+x86_64) karch=x86; triplet=x86_64-linux-gnu- ;;
+s390x) karch=s390; triplet=s390x-linux-gnu- ;;
+ppc64le) karch=powerpc; triplet=powerpc64le-linux-gnu- ;;
 *) echo "build-kmod: unknown arch '$arch' (valid: ppc64le s390x x86_64)" >&2; exit 2 ;;
 esac
 # An x86-64 host builds natively for x86-64.
+cross=$triplet
 [ "$arch" != "$(uname -m)" ] || cross=
 
+# What an earlier build left must not outlive a failure to find the kernel.
+rm -f "$out/kernel.env"
 kdir=${KDIR:-}
 kernel=${KERNEL:-}
 if [ -z "$kdir" ] || [ -z "$kernel" ]; then
@@ -48,17 +51,36 @@ fi
 [ -d "$kdir" ] || { echo "build-kmod: $pair: KDIR $kdir is not a directory" >&2; exit 1; }
 
 mkdir -p "$out"
-rm -rf "$out/kmod" "$out/testmod" "$out/uapi" "$out/kernel.env"
+rm -rf "$out/kmod" "$out/testmod" "$out/uapi"
 cp -r "$top/kmod" "$out/kmod"
 cp -r "$top/vmtest/testmod" "$out/testmod"
 mkdir -p "$out/uapi"
 cp -r "$top"/uapi/linux "$top"/uapi/asm-* "$out/uapi/"
 
+# A kernel built with newer tools than Debian 12's (Debian 13's: gcc-14,
+# pahole 1.30) builds its modules here with the host's: its headers ask
+# for a gcc-N (.kernelvariables) that is not installed, and kbuild would
+# pass the newer tools' options. Then gcc-14's -fmin-function-alignment
+# gives way to -falign-functions (the same alignment, except for cold
+# functions), and pahole gets the BTF options of the host's version.
+tools=()
+want=$(sed -n 's/^CC = .*gcc-\([0-9][0-9]*\)$/\1/p' "$kdir/.kernelvariables" 2>/dev/null || true)
+if [ -n "$want" ] && ! command -v "${triplet}gcc-$want" >/dev/null; then
+	have=$("${triplet}gcc" -dumpversion)
+	echo "build-kmod: $pair: $(basename "$kdir") was built with gcc-$want, which is not installed: building with ${triplet}gcc-$have" >&2
+	tools+=(CC="${triplet}gcc-$have" CONFIG_CC_HAS_MIN_FUNCTION_ALIGNMENT=)
+fi
+kpahole=$(sed -n 's/^CONFIG_PAHOLE_VERSION=//p' "$kdir/include/config/auto.conf" 2>/dev/null || true)
+hpahole=$(pahole --version 2>/dev/null | tr -dc 0-9 || true)
+if [ -n "$kpahole" ] && [ -n "$hpahole" ] && [ "$hpahole" -lt "$kpahole" ]; then
+	tools+=(CONFIG_PAHOLE_VERSION="$hpahole")
+fi
+
 # The kbuild sub-make must not see our own make's ARCH= (a kcr arch name).
 unset MAKEFLAGS MFLAGS MAKELEVEL
 build() {
 	make -s -C "$kdir" M="$out/$1" ARCH="$karch" CROSS_COMPILE="$cross" \
-		KBUILD_MODPOST_WARN= W= modules
+		KBUILD_MODPOST_WARN= W= "${tools[@]}" modules
 }
 build testmod || {
 	echo "build-kmod: $pair: the test module kcr_warn.ko does not build against $(basename "$kdir") ($kdir)" >&2
