@@ -213,9 +213,11 @@ why612() {
 # resolve SET DEBARCH META: the newest version of META whose kernel, headers
 # and -common headers download (a mirror can list packages its pool does
 # not hold yet: then an older version of META is tried). Sets img, imgver,
-# abi, hdrver, kbuild, root; returns 1 if META has no version that works.
+# abi, hdrver, kbuild, root; returns 1 if META has no version that works
+# (with tried set if some version failed to download).
 resolve() {
 	local idx=$1 da=$2 meta=$3 mver common
+	tried=
 	for mver in $(versions "$idx" "$da" "$meta"); do
 		img=$(depname "$idx" "$da" "$meta=$mver" '^linux-image-[0-9]')
 		[ -n "$img" ] || continue
@@ -244,7 +246,8 @@ resolve() {
 			fetch "$idx" "$da" "$common:all" "$(pick "$idx" "$da" "$common:all" "$hdrver")" "$root"; then
 			return 0
 		fi
-		echo "kernels: $meta $mver ($img) is in the $idx $da index but cannot be downloaded; trying an older $meta" >&2
+		echo "kernels: $meta $mver ($img) is in the $idx $da index but cannot be downloaded" >&2
+		tried=1
 	done
 	return 1
 }
@@ -271,7 +274,11 @@ for a in "${arches[@]}"; do
 		meta=linux-image-$fl:$da
 	fi
 	if ! resolve $idx "$da" "$meta"; then
-		echo "kernels: cannot resolve package $meta in the archive (missing, or the index is unreachable: see $cache/apt/$idx/$da/update.log)" >&2
+		if [ -n "$tried" ]; then
+			echo "kernels: no version of $meta that the $idx $da index lists can be downloaded (the mirror's pool lacks them)" >&2
+		else
+			echo "kernels: cannot resolve package $meta in the archive (missing, or the index is unreachable: see $cache/apt/$idx/$da/update.log)" >&2
+		fi
 		idxerr $idx "$da" | sed "s/^/kernels:   $idx $da index: /" >&2
 		exit 1
 	fi
