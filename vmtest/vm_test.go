@@ -121,10 +121,13 @@ func boot(t *testing.T, b Build, o BootOptions) *GuestRun {
 func TestVM(t *testing.T) {
 	for _, p := range pairs(t) {
 		t.Run(p.Name(), func(t *testing.T) {
-			b := buildFor(t, p)
-			if err := b.HasModule(); err != nil {
-				t.Fatal(err)
+			// kcr.ko first: without it the initramfs is built for nothing.
+			if b, err := LoadBuild(*buildFlag, p.arch, p.series); err == nil {
+				if err := b.HasModule(); err != nil {
+					t.Fatal(err)
+				}
 			}
+			b := buildFor(t, p)
 			g := boot(t, b, fuzzBoot(BootOptions{Mode: "suite", Run: *runFlag}))
 			for _, tr := range g.Tests {
 				t.Run(tr.Name, func(t *testing.T) {
