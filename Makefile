@@ -1,48 +1,73 @@
 # kcr: checkpoint/restart for stock Linux kernels.
 #
 #   make                 kcr tool, and kcr.ko for the running kernel if its headers exist
-#   make kernels         fetch the Debian bookworm kernels for the test guests
-#   make kmod            kcr.ko for each ARCH against those kernels (or KDIR=)
-#   make vmtest          boot each ARCH in QEMU and run the in-guest suite
-#   make check           lint, unit tests and vmtest for all three arches
+#   make kernels         fetch the Debian kernels of each (ARCH, KSERIES) pair for the test guests
+#   make kmod            kcr.ko for each pair against those kernels (or KDIR=), in build/<series>/<arch>/
+#   make vmtest          boot each pair in QEMU and run the in-guest suite
+#   make check           lint, unit tests and vmtest on CHECK_PAIRS: the three arches on 6.1, x86_64 on 6.12
+#   make check-all       the same with vmtest on every pair
 #   make kernels DEBUG=1 build the debug kernels (make vmtest DEBUG=1 runs on them)
-#   make demo            boot an x86-64 guest: checkpoint, kill and restart a counting program
+#   make demo            boot an x86-64 6.1 guest: checkpoint, kill and restart a counting program
 #
-# ARCH is one or more of x86_64 s390x ppc64le (default: all three).
+# ARCH is one or more of x86_64 s390x ppc64le (default: all three), KSERIES
+# one or more kernel series (default: both): 6.1, Debian 12's kernel, and
+# 6.12, Debian 12's linux-image-6.12 (bookworm-security), or Debian 13's
+# for an arch that Debian 12 has none for (vmtest/kernels.sh). kernels,
+# kmod, vmtest and fuzz-kernel run every (arch, series) pair of ARCH x
+# KSERIES: make vmtest ARCH=s390x KSERIES=6.12 runs one. Within ARCH and
+# KSERIES, make check runs the pairs of CHECK_PAIRS only.
 # DEBUG=1 makes kernels, kmod and vmtest use debug kernels (KASAN, lockdep,
-# kmemleak) built from Debian's linux-source-6.1 with kconfig/*.config.
+# kmemleak) built from Debian's linux-source-6.1 with kconfig/*.config:
+# series "debug", built in build/debug/<arch>/ (KSERIES does not apply).
 # KDIR=/path/to/kernel/build KERNEL=/path/to/bzImage use your own kernel
-# (with a single ARCH).
+# (with a single ARCH, and the KSERIES whose build directory it takes).
 
 VALID_ARCHES := x86_64 s390x ppc64le
+VALID_SERIES := 6.1 6.12
 ARCH ?= $(VALID_ARCHES)
+KSERIES ?= $(VALID_SERIES)
 override ARCHES := $(ARCH)
 bad := $(filter-out $(VALID_ARCHES),$(ARCHES))
 ifneq ($(bad),)
 $(error unknown ARCH '$(bad)': valid choices are $(VALID_ARCHES))
 endif
-ifneq ($(KDIR)$(KERNEL),)
-ifneq ($(words $(ARCHES)),1)
-$(error KDIR= and KERNEL= need a single ARCH=)
+bad := $(filter-out $(VALID_SERIES),$(KSERIES))
+ifneq ($(bad),)
+$(error unknown KSERIES '$(bad)': valid choices are $(VALID_SERIES))
 endif
-endif
-export KDIR KERNEL
 
-# Debug kernels: their own build directory, and room for guests that run
-# several times slower than on the Debian kernels.
+# Debug kernels: their own series and build directory, and room for guests
+# that run several times slower than on the Debian kernels.
 DEBUG ?=
 export DEBUG
 ifeq ($(DEBUG),1)
-KERNELS_SH := vmtest/debug-kernel.sh
-VMTEST_BUILD := ../build/debug
-VMTEST_TIMEOUT := 300m
+override SERIES := debug
+BASE_SERIES := debug
+PAIR_TIMEOUT := 100
 GUEST_TIMEOUT := 90m
 else
-KERNELS_SH := vmtest/kernels.sh
-VMTEST_BUILD := ../build
-VMTEST_TIMEOUT := 80m
+override SERIES := $(KSERIES)
+BASE_SERIES := 6.1
+PAIR_TIMEOUT := 27
 GUEST_TIMEOUT := 20m
 endif
+
+# The (arch, series) pairs, as ARCH/SERIES. RUN_PAIRS are the ones a target
+# runs; check and check-all set it. make check's pairs keep CI within its
+# time: all of 6.1 and the x86-64 6.12 pair.
+PAIRS = $(foreach a,$(ARCHES),$(foreach s,$(SERIES),$(a)/$(s)))
+CHECK_PAIRS := $(foreach a,$(VALID_ARCHES),$(a)/6.1) x86_64/6.12
+RUN_PAIRS = $(PAIRS)
+comma := ,
+space := $() $()
+pairlist = $(subst $(space),$(comma),$(strip $(1)))
+
+ifneq ($(KDIR)$(KERNEL),)
+ifneq ($(words $(PAIRS)),1)
+$(error KDIR= and KERNEL= need a single ARCH= and KSERIES=)
+endif
+endif
+export KDIR KERNEL
 
 GO ?= go
 HOST_KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -52,7 +77,7 @@ CHECKPATCH ?= /usr/src/linux-source-6.1/scripts/checkpatch.pl
 FUZZTIME ?= 20s
 FUZZ_TARGETS := FuzzSummarize FuzzRecordStream
 
-.PHONY: all kcr host-kmod deps kernels kmod vmtest check lint unit fuzz fuzz-kernel bench generate demo clean
+.PHONY: all kcr host-kmod deps kernels kmod vmtest check check-all lint unit fuzz fuzz-kernel bench generate demo clean
 
 all: kcr host-kmod
 
@@ -69,19 +94,21 @@ host-kmod:
 deps:
 	vmtest/deps.sh
 
+# kernels and kmod go through every pair, also past one that fails (a
+# series that is new for an arch), and then fail naming the pairs that did.
 kernels:
-	$(KERNELS_SH) $(ARCHES)
+	@failed=; for p in $(RUN_PAIRS); do a=$${p%/*} s=$${p#*/}; \
+		if [ "$$s" = debug ]; then vmtest/debug-kernel.sh $$a; else vmtest/kernels.sh -s $$s $$a; fi || failed="$$failed $$p"; \
+	done; [ -z "$$failed" ] || { echo "make kernels: failed for$$failed" >&2; exit 1; }
 
 kmod:
-	@for a in $(ARCHES); do vmtest/build-kmod.sh $$a || exit 1; done
+	@failed=; for p in $(RUN_PAIRS); do vmtest/build-kmod.sh $${p%/*} $${p#*/} || failed="$$failed $$p"; done; \
+	[ -z "$$failed" ] || { echo "make kmod: failed for$$failed" >&2; exit 1; }
 
 vmtest: deps kmod
-	cd vmtest && $(GO) test -tags vmtest -count=1 -timeout $(VMTEST_TIMEOUT) -v $(VMTEST_FLAGS) \
-		-run 'TestVM|TestLogGuard' . -args -kcr.arch=$(subst $(space),$(comma),$(strip $(ARCHES))) -kcr.run='$(RUN)' \
-		-kcr.build=$(VMTEST_BUILD) -kcr.timeout=$(GUEST_TIMEOUT) -kcr.debug=$(if $(filter 1,$(DEBUG)),true,false)
-
-comma := ,
-space := $() $()
+	cd vmtest && $(GO) test -tags vmtest -count=1 -timeout $$(( $(words $(RUN_PAIRS)) * $(PAIR_TIMEOUT) ))m -v $(VMTEST_FLAGS) \
+		-run 'TestVM|TestLogGuard' . -args -kcr.pairs=$(call pairlist,$(RUN_PAIRS)) -kcr.run='$(RUN)' \
+		-kcr.timeout=$(GUEST_TIMEOUT)
 
 lint:
 	@test -z "$$(gofmt -l . | tee /dev/stderr)" || { echo "gofmt: files above need formatting"; exit 1; }
@@ -103,7 +130,7 @@ fuzz:
 	done
 
 # Restart fuzzing in the guests (TestRestartFuzz): N mutated images per
-# arch, at most FUZZ_TIME each, mutations numbered from SEED; a failure's
+# pair, at most FUZZ_TIME each, mutations numbered from SEED; a failure's
 # report names the N=1 SEED=... that repeats it. make check runs a short
 # pass of the same test.
 N ?= 1000
@@ -111,27 +138,32 @@ FUZZ_TIME ?= 60m
 SEED ?= 0
 fuzz-kernel: deps kmod
 	cd vmtest && $(GO) test -tags vmtest -count=1 -timeout 0 -v -run 'TestVM' . \
-		-args -kcr.arch=$(subst $(space),$(comma),$(strip $(ARCHES))) -kcr.run='^TestRestartFuzz$$' \
+		-args -kcr.pairs=$(call pairlist,$(RUN_PAIRS)) -kcr.run='^TestRestartFuzz$$' \
 		-kcr.fuzzn=$(N) -kcr.fuzztime=$(FUZZ_TIME) -kcr.fuzzseed=$(SEED) \
-		-kcr.build=$(VMTEST_BUILD) -kcr.timeout=$(GUEST_TIMEOUT) -kcr.debug=$(if $(filter 1,$(DEBUG)),true,false)
+		-kcr.timeout=$(GUEST_TIMEOUT)
 
 # Benchmarks, never timed tests: image decoding speed on the host.
 # The image decoder on the host, then checkpoint and restart of 256 MiB
 # and 1 GiB against memcpy in an x86-64 guest (with room for the process,
 # its image in /tmp and the restarted copy).
 bench: override ARCHES := x86_64
+bench: override SERIES := $(BASE_SERIES)
 bench: deps kmod
 	$(GO) test -run '^$$' -bench . -benchmem ./lib/image/
-	$(GO) run ./vmtest/cmd/kcr-vm -arch x86_64 -mode bench -bench 256,1024 -mem 6144
+	$(GO) run ./vmtest/cmd/kcr-vm -arch x86_64 -series $(BASE_SERIES) -mode bench -bench 256,1024 -mem 6144
 
 generate:
 	$(GO) generate ./...
 
+check: RUN_PAIRS = $(if $(filter 1,$(DEBUG)),$(PAIRS),$(filter $(CHECK_PAIRS),$(PAIRS)))
 check: deps lint unit fuzz vmtest
 
+check-all: deps lint unit fuzz vmtest
+
 demo: override ARCHES := x86_64
+demo: override SERIES := $(BASE_SERIES)
 demo: deps kmod
-	$(GO) run ./vmtest/cmd/kcr-vm -arch x86_64 -mode demo
+	$(GO) run ./vmtest/cmd/kcr-vm -arch x86_64 -series $(BASE_SERIES) -mode demo
 
 clean:
 	rm -rf build bin

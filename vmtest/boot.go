@@ -22,14 +22,19 @@ import (
 	"github.com/kcr-dev/kcr/vmtest/guestproto"
 )
 
-// Paths of one arch's build products, as `make kmod` leaves them.
+// Paths of one (arch, kernel series) pair's build products, as `make kmod`
+// leaves them.
 type Build struct {
 	Arch   Arch
-	Dir    string // build/<arch>
+	Series string // the kernel series: 6.1, 6.12, or debug (the debug kernels)
+	Dir    string // build/<series>/<arch>
 	Kernel string // the kernel image QEMU boots
 }
 
-// Module is the kcr.ko built for the arch.
+// Name names the pair as test names and messages do: x86_64-6.12.
+func (b Build) Name() string { return b.Arch.Name + "-" + b.Series }
+
+// Module is the kcr.ko built for the pair.
 func (b Build) Module() string { return filepath.Join(b.Dir, "kmod", "kcr.ko") }
 
 // WarnModule is the test-only module whose init does WARN_ON(1).
@@ -38,24 +43,45 @@ func (b Build) WarnModule() string { return filepath.Join(b.Dir, "testmod", "kcr
 // Initramfs is where BuildInitramfs writes the guest's initramfs.
 func (b Build) Initramfs() string { return filepath.Join(b.Dir, "initramfs.cpio") }
 
-// LoadBuild finds what `make kmod` left for the arch in buildDir/<arch>:
-// the modules and, in kernel.env, the kernel image to boot.
-func LoadBuild(buildDir, name string) (Build, error) {
+// HasModule says whether kcr.ko was built for the pair: a guest that is
+// to load it needs it (the log guard's guest does not).
+func (b Build) HasModule() error {
+	if _, err := os.Stat(b.Module()); err != nil {
+		return fmt.Errorf("%w (run `%s` first)", err, kmodCommand(b.Arch.Name, b.Series))
+	}
+	return nil
+}
+
+// kmodCommand is the make command that builds the pair.
+func kmodCommand(arch, series string) string {
+	if series == "debug" {
+		return "make kmod DEBUG=1 ARCH=" + arch
+	}
+	return "make kmod ARCH=" + arch + " KSERIES=" + series
+}
+
+// LoadBuild finds what `make kmod` left for the arch and kernel series in
+// buildDir/<series>/<arch> (series "debug": the debug kernels'): the
+// modules and, in kernel.env, the kernel image to boot.
+func LoadBuild(buildDir, name, series string) (Build, error) {
 	a, err := LookupArch(name)
 	if err != nil {
 		return Build{}, err
 	}
-	dir, err := filepath.Abs(filepath.Join(buildDir, name))
+	if series == "" || strings.ContainsAny(series, "/ ") {
+		return Build{}, fmt.Errorf("bad kernel series %q", series)
+	}
+	dir, err := filepath.Abs(filepath.Join(buildDir, series, name))
 	if err != nil {
 		return Build{}, err
 	}
 	env, err := os.ReadFile(filepath.Join(dir, "kernel.env"))
 	if err != nil {
-		return Build{}, fmt.Errorf("%w (run `make kmod ARCH=%s` first)", err, name)
+		return Build{}, fmt.Errorf("%w (run `%s` first)", err, kmodCommand(name, series))
 	}
 	for _, l := range strings.Split(string(env), "\n") {
 		if v, ok := strings.CutPrefix(l, "KERNEL="); ok && v != "" {
-			return Build{Arch: a, Dir: dir, Kernel: v}, nil
+			return Build{Arch: a, Series: series, Dir: dir, Kernel: v}, nil
 		}
 	}
 	return Build{}, fmt.Errorf("%s/kernel.env names no KERNEL", dir)
@@ -76,16 +102,19 @@ func moduleRoot() (string, error) {
 
 // BuildInitramfs compiles the in-guest test binaries, u-root's init, the
 // guest runner and the kcr tool for the arch and packs them with the
-// modules into one initramfs.
+// modules into one initramfs. kcr_warn.ko must exist; kcr.ko goes in if
+// it does (see HasModule).
 func BuildInitramfs(b Build, log io.Writer) error {
 	root, err := moduleRoot()
 	if err != nil {
 		return err
 	}
-	for _, f := range []string{b.Module(), b.WarnModule()} {
-		if _, err := os.Stat(f); err != nil {
-			return fmt.Errorf("%w (run `make kmod ARCH=%s` first)", err, b.Arch.Name)
-		}
+	if _, err := os.Stat(b.WarnModule()); err != nil {
+		return fmt.Errorf("%w (run `%s` first)", err, kmodCommand(b.Arch.Name, b.Series))
+	}
+	modules := []string{b.WarnModule() + ":" + strings.TrimPrefix(guestproto.WarnModule, "/")}
+	if b.HasModule() == nil {
+		modules = append(modules, b.Module()+":"+strings.TrimPrefix(guestproto.Module, "/"))
 	}
 	tests := filepath.Join(b.Dir, "tests")
 	if err := os.MkdirAll(tests, 0o755); err != nil {
@@ -121,14 +150,11 @@ func BuildInitramfs(b Build, log io.Writer) error {
 		uimage.WithInit("init"),
 		uimage.WithUinit("kcr-guest"),
 		uimage.WithFiles(workloads...),
-		uimage.WithFiles(
-			b.Module()+":"+strings.TrimPrefix(guestproto.Module, "/"),
-			b.WarnModule()+":"+strings.TrimPrefix(guestproto.WarnModule, "/"),
-			guestTest+":"+strings.TrimPrefix(guestproto.TestDir, "/")+"/guest.test",
-		),
+		uimage.WithFiles(modules...),
+		uimage.WithFiles(guestTest+":"+strings.TrimPrefix(guestproto.TestDir, "/")+"/guest.test"),
 	)
 	if err != nil {
-		return fmt.Errorf("building the initramfs for %s: %w", b.Arch.Name, err)
+		return fmt.Errorf("building the initramfs for %s: %w", b.Name(), err)
 	}
 	return nil
 }
@@ -189,7 +215,7 @@ type BootOptions struct {
 	Console io.Writer     // also receives the console as it comes (may be nil)
 }
 
-// Boot starts the arch's kernel with its initramfs in QEMU, waits for the
+// Boot starts the pair's kernel with its initramfs in QEMU, waits for the
 // guest to power off and returns everything it printed.
 func Boot(ctx context.Context, b Build, o BootOptions) ([]byte, error) {
 	if o.MemMiB == 0 {
@@ -221,11 +247,11 @@ func Boot(ctx context.Context, b Build, o BootOptions) ([]byte, error) {
 	}
 	vm, err := opts.Start(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("starting QEMU for %s: %w", b.Arch.Name, err)
+		return nil, fmt.Errorf("starting QEMU for %s: %w", b.Name(), err)
 	}
 	err = vm.Wait()
 	if err != nil {
-		err = fmt.Errorf("QEMU for %s: %w (command: %s)", b.Arch.Name, err, vm.CmdlineQuoted())
+		err = fmt.Errorf("QEMU for %s: %w (command: %s)", b.Name(), err, vm.CmdlineQuoted())
 	}
 	return out.Bytes(), err
 }

@@ -20,6 +20,23 @@ func TestKernelsMissingPackage(t *testing.T) {
 	assert.Contains(t, string(out), "linux-image-kcr-no-such-flavour:amd64")
 }
 
+// The same for the 6.12 series, whose meta package has its own variable;
+// a meta package chosen by hand does not fall back to Debian 13.
+func TestKernelsMissingPackage612(t *testing.T) {
+	cmd := exec.Command("./kernels.sh", "-s", "6.12", "x86_64")
+	cmd.Env = append(os.Environ(), "KCR_KERNEL_META_x86_64_6_12=linux-image-kcr-no-such-flavour")
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err, "%s", out)
+	assert.Contains(t, string(out), "linux-image-kcr-no-such-flavour:amd64")
+	assert.NotContains(t, string(out), "trixie")
+}
+
+func TestKernelsRefusesUnknownSeries(t *testing.T) {
+	out, err := exec.Command("./kernels.sh", "-s", "5.10", "x86_64").CombinedOutput()
+	require.Error(t, err)
+	assert.Contains(t, string(out), "valid: 6.1 6.12")
+}
+
 // An unreachable archive (apt pointed at a closed local port, with an empty
 // cache) must also end in an error naming the package.
 func TestKernelsUnreachableArchive(t *testing.T) {

@@ -14,16 +14,16 @@ import (
 )
 
 var (
-	archFlag  = flag.String("kcr.arch", "x86_64,s390x,ppc64le", "comma-separated guest architectures")
-	buildFlag = flag.String("kcr.build", "../build", "build directory that `make kmod` filled")
+	pairsFlag = flag.String("kcr.pairs", "x86_64/6.1,s390x/6.1,ppc64le/6.1,x86_64/6.12,s390x/6.12,ppc64le/6.12",
+		"comma-separated ARCH/SERIES pairs to boot (series 6.1, 6.12, or debug for the debug kernels)")
+	buildFlag = flag.String("kcr.build", "../build", "build directory that `make kmod` filled (pairs in <series>/<arch>)")
 	runFlag   = flag.String("kcr.run", "", "-test.run pattern for the in-guest tests")
 	// make fuzz-kernel: TestRestartFuzz's count, time and first seed.
-	fuzzN    = flag.String("kcr.fuzzn", "", "restart fuzzing: mutated images per arch")
-	fuzzTime = flag.Duration("kcr.fuzztime", 0, "restart fuzzing: time bound per arch")
+	fuzzN    = flag.String("kcr.fuzzn", "", "restart fuzzing: mutated images per pair")
+	fuzzTime = flag.Duration("kcr.fuzztime", 0, "restart fuzzing: time bound per pair")
 	fuzzSeed = flag.String("kcr.fuzzseed", "", "restart fuzzing: number of the first mutation")
 
-	debugFlag = flag.Bool("kcr.debug", false, "the kernels are the debug builds (KASAN, lockdep, kmemleak): prove their reports fail a run")
-	timeFlag  = flag.Duration("kcr.timeout", 20*time.Minute, "time limit of one guest boot")
+	timeFlag = flag.Duration("kcr.timeout", 20*time.Minute, "time limit of one guest boot")
 )
 
 // fuzzBoot adds the restart fuzzing settings to a suite boot.
@@ -44,35 +44,56 @@ func fuzzBoot(o BootOptions) BootOptions {
 	return o
 }
 
-// builds caches one initramfs per arch for all the boots of this run.
-var builds sync.Map // arch name -> *archBuild
+// builds caches one initramfs per pair for all the boots of this run.
+var builds sync.Map // ARCH/SERIES -> *pairBuild
 
-type archBuild struct {
+type pairBuild struct {
 	once sync.Once
 	b    Build
 	err  error
 }
 
-// buildFor returns the arch's kernel and a freshly built initramfs.
-func buildFor(t *testing.T, name string) Build {
+// buildFor returns the pair's kernel and a freshly built initramfs.
+func buildFor(t *testing.T, p pair) Build {
 	t.Helper()
-	v, _ := builds.LoadOrStore(name, &archBuild{})
-	ab := v.(*archBuild)
-	ab.once.Do(func() {
-		ab.b, ab.err = LoadBuild(*buildFlag, name)
-		if ab.err == nil {
-			ab.err = BuildInitramfs(ab.b, os.Stderr)
+	v, _ := builds.LoadOrStore(p.String(), &pairBuild{})
+	pb := v.(*pairBuild)
+	pb.once.Do(func() {
+		pb.b, pb.err = LoadBuild(*buildFlag, p.arch, p.series)
+		if pb.err == nil {
+			pb.err = BuildInitramfs(pb.b, os.Stderr)
 		}
 	})
-	if ab.err != nil {
-		t.Fatal(ab.err)
+	if pb.err != nil {
+		t.Fatal(pb.err)
 	}
-	return ab.b
+	return pb.b
 }
 
-func arches() []string { return strings.Split(*archFlag, ",") }
+// A pair is one guest arch with one kernel series.
+type pair struct{ arch, series string }
 
-// boot runs one guest and keeps its console in build/<arch>/console-<mode>.log.
+func (p pair) String() string { return p.arch + "/" + p.series }
+
+// Name is the pair's subtest name: x86_64-6.12.
+func (p pair) Name() string { return p.arch + "-" + p.series }
+
+// pairs are the pairs -kcr.pairs names.
+func pairs(t *testing.T) []pair {
+	t.Helper()
+	var ps []pair
+	for _, s := range strings.Split(*pairsFlag, ",") {
+		arch, series, ok := strings.Cut(strings.TrimSpace(s), "/")
+		if _, err := LookupArch(arch); err != nil || !ok || series == "" {
+			t.Fatalf("-kcr.pairs: %q is not ARCH/SERIES with ARCH one of %s", s, strings.Join(ArchNames(), ", "))
+		}
+		ps = append(ps, pair{arch, series})
+	}
+	return ps
+}
+
+// boot runs one guest and keeps its console in the pair's build directory,
+// build/<series>/<arch>/console-<mode>.log.
 func boot(t *testing.T, b Build, o BootOptions) *GuestRun {
 	t.Helper()
 	if o.Timeout == 0 {
@@ -80,7 +101,7 @@ func boot(t *testing.T, b Build, o BootOptions) *GuestRun {
 	}
 	start := time.Now()
 	out, err := Boot(context.Background(), b, o)
-	t.Logf("%s guest, mode %s: %s from boot to power-off", b.Arch.Name, o.Mode, time.Since(start).Round(time.Second))
+	t.Logf("%s guest, mode %s: %s from boot to power-off", b.Name(), o.Mode, time.Since(start).Round(time.Second))
 	logPath := filepath.Join(b.Dir, "console-"+o.Mode+".log")
 	if werr := os.WriteFile(logPath, out, 0o644); werr != nil {
 		t.Errorf("saving the console: %v", werr)
@@ -90,17 +111,23 @@ func boot(t *testing.T, b Build, o BootOptions) *GuestRun {
 		t.Errorf("%v; console in %s", err, logPath)
 	}
 	if !g.Begun || g.ExitCode == -1 {
-		t.Logf("console of the %s guest:\n%s", b.Arch.Name, out)
+		t.Logf("console of the %s guest:\n%s", b.Name(), out)
 	}
 	return g
 }
 
-// TestVM boots each arch once and runs the whole in-guest suite there; each
-// in-guest test becomes a subtest named ARCH/TestName.
+// TestVM boots each pair once and runs the whole in-guest suite there; each
+// in-guest test becomes a subtest named ARCH-SERIES/TestName.
 func TestVM(t *testing.T) {
-	for _, name := range arches() {
-		t.Run(name, func(t *testing.T) {
-			b := buildFor(t, name)
+	for _, p := range pairs(t) {
+		t.Run(p.Name(), func(t *testing.T) {
+			// kcr.ko first: without it the initramfs is built for nothing.
+			if b, err := LoadBuild(*buildFlag, p.arch, p.series); err == nil {
+				if err := b.HasModule(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			b := buildFor(t, p)
 			g := boot(t, b, fuzzBoot(BootOptions{Mode: "suite", Run: *runFlag}))
 			for _, tr := range g.Tests {
 				t.Run(tr.Name, func(t *testing.T) {
@@ -126,12 +153,13 @@ func TestVM(t *testing.T) {
 	}
 }
 
-// TestLogGuard proves that the kernel log check works: a guest that loads a
-// module doing WARN_ON(1) must be reported as failed, naming the warning.
+// TestLogGuard proves that the kernel log check works on every pair: a
+// guest that loads a module doing WARN_ON(1) must be reported as failed,
+// naming the warning. It needs kcr_warn.ko, not kcr.ko.
 func TestLogGuard(t *testing.T) {
-	for _, name := range arches() {
-		t.Run(name, func(t *testing.T) {
-			b := buildFor(t, name)
+	for _, p := range pairs(t) {
+		t.Run(p.Name(), func(t *testing.T) {
+			b := buildFor(t, p)
 			g := boot(t, b, BootOptions{Mode: "warn"})
 			if g.ExitCode != 0 {
 				t.Fatalf("the warn guest did not load kcr_warn.ko (exit %d)", g.ExitCode)
@@ -153,14 +181,15 @@ func TestLogGuard(t *testing.T) {
 // kernels make: kcr_warn.ko with bugs=1 reads out of bounds, takes two
 // mutexes in both orders, sleeps in atomic context and leaks, and the
 // run must fail naming each report (the leak through kcr-guest's
-// kmemleak scan at the end of the run).
+// kmemleak scan at the end of the run). It runs for the pairs of series
+// debug.
 func TestLogGuardDebug(t *testing.T) {
-	if !*debugFlag {
-		return
-	}
-	for _, name := range arches() {
-		t.Run(name, func(t *testing.T) {
-			b := buildFor(t, name)
+	for _, p := range pairs(t) {
+		if p.series != "debug" {
+			continue
+		}
+		t.Run(p.Name(), func(t *testing.T) {
+			b := buildFor(t, p)
 			g := boot(t, b, BootOptions{Mode: "bugs"})
 			if g.ExitCode != 0 {
 				t.Fatalf("the bugs guest did not load kcr_warn.ko (exit %d)", g.ExitCode)

@@ -17,9 +17,10 @@ import (
 
 func main() {
 	arch := flag.String("arch", "x86_64", "guest architecture: "+strings.Join(vmtest.ArchNames(), ", "))
+	series := flag.String("series", "6.1", "kernel series: 6.1, 6.12, or debug (the debug kernels)")
 	mode := flag.String("mode", "demo", "what the guest runs: demo, suite, warn, bugs (debug kernels), bench or kallsyms")
 	run := flag.String("run", "", "-test.run pattern for -mode suite")
-	build := flag.String("build", "build", "build directory that `make kmod` filled")
+	build := flag.String("build", "build", "build directory that `make kmod` filled (pairs in <series>/<arch>)")
 	verbose := flag.Bool("v", false, "also show the guest's kernel log")
 	syms := flag.String("syms", "", "for -mode kallsyms: comma-separated kernel symbols to look up")
 	bench := flag.String("bench", "256,1024", "for -mode bench: comma-separated sizes in MiB")
@@ -28,11 +29,16 @@ func main() {
 	mem := flag.Int("mem", 0, "guest memory in MiB (default: the harness's)")
 	flag.Parse()
 
-	b, err := vmtest.LoadBuild(*build, *arch)
+	b, err := vmtest.LoadBuild(*build, *arch, *series)
 	if err != nil {
 		fail(err)
 	}
-	fmt.Fprintf(os.Stderr, "kcr-vm: building the %s initramfs\n", *arch)
+	if *mode != "warn" && *mode != "bugs" {
+		if err := b.HasModule(); err != nil {
+			fail(err)
+		}
+	}
+	fmt.Fprintf(os.Stderr, "kcr-vm: building the %s initramfs\n", b.Name())
 	if err := vmtest.BuildInitramfs(b, os.Stderr); err != nil {
 		fail(err)
 	}
@@ -49,7 +55,7 @@ func main() {
 	if f := g.Failures(*mode == "suite"); len(f) > 0 {
 		fail(fmt.Errorf("guest run failed:\n  %s", strings.Join(f, "\n  ")))
 	}
-	fmt.Fprintf(os.Stderr, "kcr-vm: %s guest finished cleanly\n", *arch)
+	fmt.Fprintf(os.Stderr, "kcr-vm: %s guest finished cleanly\n", b.Name())
 }
 
 // console is where the guest's console goes: all of it with -v, else all
