@@ -284,6 +284,8 @@ static void kcr_file_identity(struct ckpt_ctx *ctx, struct file *file,
 	if ((ctx->file && file_inode(ctx->file) == inode) ||
 	    (ctx->logfile && file_inode(ctx->logfile) == inode))
 		c->i_flags |= CKPT_FILE_ID_OUTPUT;
+	if (S_ISCHR(inode->i_mode) && inode->i_rdev == kcr_devt())
+		c->i_flags |= CKPT_FILE_ID_CKPT_DEVICE;
 }
 
 /*

@@ -175,10 +175,14 @@ static int kcr_check_kind(struct ckpt_ctx *ctx, int objref,
 				path, objref, inode->i_mode, c->i_mode);
 	if (!S_ISCHR(inode->i_mode))
 		return 0;
-	if (kcr_mem_rdev(rdev) && inode->i_rdev == rdev)
+	if (c->i_flags & CKPT_FILE_ID_CKPT_DEVICE) {
+		if (kcr_own_rdev(inode->i_rdev))
+			return 0;
+	} else if (kcr_mem_rdev(rdev) && inode->i_rdev == rdev) {
 		return 0;
-	if (kcr_own_rdev(rdev) && inode->i_rdev == rdev)
+	} else if (kcr_own_rdev(rdev) && inode->i_rdev == rdev) {
 		return 0;
+	}
 	return ckpt_err(ctx, -EINVAL,
 			"file %s (objref %d): device %u:%u, the image has %u:%u (only /dev/null, zero, random, urandom and /dev/%s are restored)",
 			path, objref, MAJOR(inode->i_rdev), MINOR(inode->i_rdev),

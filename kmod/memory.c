@@ -640,8 +640,8 @@ static int kcr_write_auxv(struct ckpt_ctx *ctx, struct kcr_mm_snap *s)
 	return ret;
 }
 
-static int kcr_write_vma(struct ckpt_ctx *ctx, struct ckpt_hdr_vma *hv,
-			 const struct kcr_vma *kv)
+static int kcr_write_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
+			 struct ckpt_hdr_vma *hv, const struct kcr_vma *kv)
 {
 	int ret;
 
@@ -661,6 +661,15 @@ static int kcr_write_vma(struct ckpt_ctx *ctx, struct ckpt_hdr_vma *hv,
 	hv->vm_page_prot = kv->page_prot;
 	hv->vm_flags = kv->flags;
 	hv->vm_pgoff = kv->pgoff;
+	if (kv->type == CKPT_VMA_VDSO) {
+		/* In place of the offset: the vDSO's identity (vdso.c). */
+		ret = kcr_vdso_id_remote(mm, kv->start, kv->end,
+					 &hv->vm_pgoff);
+		if (ret)
+			return ckpt_err(ctx, ret,
+					"cannot read the vDSO at %#lx-%#lx",
+					kv->start, kv->end);
+	}
 	return ckpt_write_obj(ctx, &hv->h);
 }
 
@@ -717,7 +726,7 @@ static int kcr_checkpoint_mm_obj(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	if (!ret)
 		ret = kcr_write_auxv(ctx, s);
 	for (i = 0; !ret && i < s->nr_vmas; i++) {
-		ret = kcr_write_vma(ctx, hv, &s->vmas[i]);
+		ret = kcr_write_vma(ctx, mm, hv, &s->vmas[i]);
 		if (!ret)
 			ret = kcr_checkpoint_vma_pages(ctx, mm, &s->vmas[i],
 						       &pa);

@@ -279,6 +279,31 @@ static int kcr_restore_special(struct ckpt_ctx *ctx, struct kcr_special *s,
 	return kcr_special_move(ctx, s, hv->vm_start);
 }
 
+/*
+ * The vDSO now in place against the image's identity of it (vdso.c): the
+ * process may have looked up its functions before the checkpoint. An
+ * image without one (0) was made before kcr recorded it.
+ */
+static int kcr_check_vdso(struct ckpt_ctx *ctx, const struct kcr_special *s,
+			  const struct ckpt_hdr_vma *hv)
+{
+	const struct ckpt_hdr_header *h = ctx->header;
+	u64 id;
+	int ret;
+
+	if (!hv->vm_pgoff)
+		return 0;
+	ret = kcr_vdso_id_current(s->start, s->end, &id);
+	if (ret)
+		return ckpt_err(ctx, ret, "cannot read this kernel's vDSO");
+	if (id != hv->vm_pgoff)
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"the vDSO of the image's kernel (%.*s) is not this kernel's vDSO (identity %#llx, here %#llx): the process may call vDSO functions at addresses that are other code here",
+				(int)sizeof(h->uts_release), h->uts_release,
+				hv->vm_pgoff, id);
+	return 0;
+}
+
 /* vm_flags bits that mmap() does not set and madvise() can. */
 static const struct {
 	unsigned long flag;
@@ -317,7 +342,8 @@ static int kcr_check_vma(struct ckpt_ctx *ctx, struct kcr_mm_restore *r,
 		 (hv->vm_flags & ~KCR_VMA_OK_FLAGS))
 		/* The kernel's own flags of the vDSO pair are not asked for. */
 		why = "vm_flags not restorable";
-	else if (hv->vm_pgoff > (ULONG_MAX >> PAGE_SHIFT) -
+	else if (hv->vma_type != CKPT_VMA_VDSO &&
+		 hv->vm_pgoff > (ULONG_MAX >> PAGE_SHIFT) -
 		 ((hv->vm_end - hv->vm_start) >> PAGE_SHIFT))
 		why = "bad file offset";
 	else if (hv->shm_ref || hv->ipc_id != -1)
@@ -542,6 +568,8 @@ static int kcr_restore_vma(struct ckpt_ctx *ctx, struct kcr_mm_restore *r)
 		break;
 	case CKPT_VMA_VDSO:
 		ret = kcr_restore_special(ctx, &r->vdso, hv);
+		if (!ret)
+			ret = kcr_check_vdso(ctx, &r->vdso, hv);
 		break;
 	case CKPT_VMA_VVAR:
 		ret = kcr_restore_special(ctx, &r->vvar, hv);
@@ -585,7 +613,9 @@ static int kcr_check_mm(struct ckpt_ctx *ctx, const struct ckpt_hdr_mm *h)
 				h->brk - h->start_brk);
 	if (h->nr_auxv < 2 || h->nr_auxv % 2 || h->nr_auxv > AT_VECTOR_SIZE ||
 	    h->__pad)
-		return ckpt_err(ctx, -EINVAL, "auxv of %u words", h->nr_auxv);
+		return ckpt_err(ctx, -EINVAL,
+				"auxv of %u words (this kernel keeps at most %u)",
+				h->nr_auxv, (unsigned int)AT_VECTOR_SIZE);
 	if ((h->flags & MMF_DUMPABLE_MASK) > SUID_DUMP_USER)
 		return ckpt_err(ctx, -EPERM,
 				"dumpable %llu: only root-dumpable tasks get that",

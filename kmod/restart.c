@@ -639,20 +639,44 @@ die:
 	return 0;
 }
 
+/*
+ * The image's kernel constants against this kernel's: the sizes its
+ * records were written with. at_vector_size is not among them: it grew in
+ * 6.3 (AT_RSEQ_*), and the MM record gives the length of its own auxv,
+ * which is checked against this kernel's room.
+ */
+static int kcr_check_constants(struct ckpt_ctx *ctx, const struct ckpt_const *c)
+{
+	const struct {
+		const char *name;
+		u32 image, here;
+	} k[] = {
+		{ "TASK_COMM_LEN", c->task_comm_len, TASK_COMM_LEN },
+		{ "the utsname length", c->uts_len, __NEW_UTS_LEN + 1 },
+		{ "_NSIG", c->signal_nsig, _NSIG },
+		{ "RLIM_NLIMITS", c->rlimit_nlimits, RLIM_NLIMITS },
+		{ "the page size", c->page_size, PAGE_SIZE },
+		{ "UNIX_PATH_MAX", c->sun_path_len, UNIX_PATH_MAX },
+		{ "NCCS", c->tty_ncc, NCCS },
+		{ "N_TTY_BUF_SIZE", c->n_tty_buf_size, N_TTY_BUF_SIZE },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(k); i++)
+		if (k[i].image != k[i].here)
+			return ckpt_err(ctx, -EINVAL,
+					"the image's kernel has %s %u, this one %u",
+					k[i].name, k[i].image, k[i].here);
+	if (c->__pad)
+		return ckpt_err(ctx, -EINVAL, "header constants: padding %#x",
+				c->__pad);
+	return 0;
+}
+
 static int kcr_read_header(struct ckpt_ctx *ctx)
 {
 	struct ckpt_hdr_header *h;
-	struct ckpt_const c = {
-		.task_comm_len = TASK_COMM_LEN,
-		.uts_len = __NEW_UTS_LEN + 1,
-		.signal_nsig = _NSIG,
-		.rlimit_nlimits = RLIM_NLIMITS,
-		.page_size = PAGE_SIZE,
-		.at_vector_size = AT_VECTOR_SIZE,
-		.sun_path_len = UNIX_PATH_MAX,
-		.tty_ncc = NCCS,
-		.n_tty_buf_size = N_TTY_BUF_SIZE,
-	};
+	int ret;
 
 	h = ckpt_read_obj_type(ctx, sizeof(*h), CKPT_HDR_HEADER);
 	if (IS_ERR(h))
@@ -672,10 +696,9 @@ static int kcr_read_header(struct ckpt_ctx *ctx)
 		return ckpt_err(ctx, -EINVAL,
 				"image of architecture %u, this is %u",
 				h->arch_id, CKPT_ARCH_ID);
-	if (memcmp(&h->constants, &c, sizeof(c)))
-		return ckpt_err(ctx, -EINVAL,
-				"the image's kernel constants differ from this kernel's (page size %u, here %lu)",
-				h->constants.page_size, PAGE_SIZE);
+	ret = kcr_check_constants(ctx, &h->constants);
+	if (ret)
+		return ret;
 	if (h->uflags & ~(u64)CHECKPOINT_USER_FLAGS)
 		return ckpt_err(ctx, -EINVAL, "image flags %#llx", h->uflags);
 	return 0;

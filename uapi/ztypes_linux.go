@@ -597,8 +597,9 @@ type CkptFile struct {
 }
 
 const (
-	CKPT_FILE_ID_OUTPUT = 0x1
-	CKPT_FILE_ID_FLAGS  = 1
+	CKPT_FILE_ID_OUTPUT      = 0x1
+	CKPT_FILE_ID_CKPT_DEVICE = 0x2
+	CKPT_FILE_ID_FLAGS       = 0x3
 )
 
 // CkptHdrFile is struct ckpt_hdr_file.

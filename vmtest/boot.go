@@ -208,11 +208,38 @@ func buildWorkloads(b Build, root string) ([]string, error) {
 // BootOptions say what one guest boot does.
 type BootOptions struct {
 	Mode    string        // kcr.mode: suite, warn or demo
+	Log     string        // the console log's name, console-<Log>.log (default: Mode)
 	Run     string        // -test.run for the suite ("" runs all)
 	Args    []string      // more kernel command line arguments
 	MemMiB  int           // guest memory; 2048 by default
 	Timeout time.Duration // for the whole boot; 20 minutes by default
 	Console io.Writer     // also receives the console as it comes (may be nil)
+	// Carry is an archive a guest printed (GuestRun.Carried), appended to
+	// the initramfs of this boot so that its files are there.
+	Carry []byte
+}
+
+// withCarry writes the initramfs followed by the carried archive (the
+// kernel unpacks concatenated archives, compressed or not, skipping the
+// zeros between them) to a temporary file and returns its path.
+func withCarry(initramfs string, carry []byte) (string, error) {
+	base, err := os.ReadFile(initramfs)
+	if err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp("", "kcr-initramfs-carry-")
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	pad := make([]byte, (512-len(base)%512)%512)
+	for _, b := range [][]byte{base, pad, carry} {
+		if _, err := f.Write(b); err != nil {
+			os.Remove(f.Name())
+			return "", err
+		}
+	}
+	return f.Name(), nil
 }
 
 // Boot starts the pair's kernel with its initramfs in QEMU, waits for the
@@ -237,10 +264,19 @@ func Boot(ctx context.Context, b Build, o BootOptions) ([]byte, error) {
 	if o.Console != nil {
 		sinks = append(sinks, nopCloser{o.Console})
 	}
+	initramfs := b.Initramfs()
+	if o.Carry != nil {
+		p, err := withCarry(initramfs, o.Carry)
+		if err != nil {
+			return nil, fmt.Errorf("adding the carried archive to the initramfs: %w", err)
+		}
+		defer os.Remove(p)
+		initramfs = p
+	}
 	opts := &qemu.Options{
 		QEMUCommand:  strings.Join(b.Arch.qemuCommand(o.MemMiB), " "),
 		Kernel:       b.Kernel,
-		Initramfs:    b.Initramfs(),
+		Initramfs:    initramfs,
 		KernelArgs:   strings.Join(args, " "),
 		SerialOutput: sinks,
 		VMTimeout:    o.Timeout,

@@ -3,6 +3,9 @@ package vmtest
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -24,6 +27,11 @@ type GuestRun struct {
 	Tests    []TestResult
 	Dmesg    []string
 	Kmemleak []string
+	// Carried is the archive the guest printed for the next boot
+	// (guestproto.CarryDir), nil if none; CarryErr says why one that was
+	// printed could not be taken back.
+	Carried  []byte
+	CarryErr error
 }
 
 var (
@@ -38,11 +46,20 @@ func ParseConsole(out []byte) *GuestRun {
 	byName := map[string]int{}
 	current := -1
 	section := ""
+	var carry strings.Builder
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for sc.Scan() {
 		line := strings.TrimRight(sc.Text(), "\r")
 		switch {
+		case strings.HasPrefix(line, guestproto.CarryPrefix):
+			carry.WriteString(strings.TrimPrefix(line, guestproto.CarryPrefix))
+			continue
+		case strings.HasPrefix(line, guestproto.CarryEndMarker+" "):
+			g.Carried, g.CarryErr = decodeCarried(carry.String(),
+				strings.TrimSpace(strings.TrimPrefix(line, guestproto.CarryEndMarker)))
+			carry.Reset()
+			continue
 		case line == guestproto.BeginMarker:
 			g.Begun = true
 			continue
@@ -92,6 +109,20 @@ func ParseConsole(out []byte) *GuestRun {
 		}
 	}
 	return g
+}
+
+// decodeCarried decodes the base64 lines of a carried archive and checks
+// them against the SHA-256 the guest printed after them: a kernel message
+// in the middle of a line would otherwise go unnoticed.
+func decodeCarried(b64, sum string) ([]byte, error) {
+	b, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return nil, fmt.Errorf("the carried archive is not base64 (a kernel message among its lines?): %w", err)
+	}
+	if got := fmt.Sprintf("%x", sha256.Sum256(b)); got != sum {
+		return nil, fmt.Errorf("the carried archive has SHA-256 %s, the guest printed %s", got, sum)
+	}
+	return b, nil
 }
 
 // KernelProblems returns the lines of the kernel log (and of kmemleak's

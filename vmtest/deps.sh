@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install what building and testing kcr needs on a Debian 12 host: QEMU for
 # the three guests, the cross compilers, kbuild's host tools, the kernel
-# source for checkpatch, and the Go modules. Idempotent: it installs only
+# source for checkpatch, pahole (6.12's kbuild runs it on every module),
+# and the Go modules. Idempotent: it installs only
 # what is missing.
 set -euo pipefail
 
 pkgs=(
-	make gcc libc6-dev bc flex bison libelf-dev cpio kmod xz-utils
+	make gcc libc6-dev bc flex bison libelf-dev cpio kmod xz-utils dwarves
 	qemu-system-x86 qemu-system-misc qemu-system-ppc
 	gcc-s390x-linux-gnu gcc-powerpc64le-linux-gnu
 	libc6-dev-s390x-cross libc6-dev-ppc64el-cross

@@ -102,7 +102,11 @@ func boot(t *testing.T, b Build, o BootOptions) *GuestRun {
 	start := time.Now()
 	out, err := Boot(context.Background(), b, o)
 	t.Logf("%s guest, mode %s: %s from boot to power-off", b.Name(), o.Mode, time.Since(start).Round(time.Second))
-	logPath := filepath.Join(b.Dir, "console-"+o.Mode+".log")
+	name := o.Log
+	if name == "" {
+		name = o.Mode
+	}
+	logPath := filepath.Join(b.Dir, "console-"+name+".log")
 	if werr := os.WriteFile(logPath, out, 0o644); werr != nil {
 		t.Errorf("saving the console: %v", werr)
 	}
@@ -151,6 +155,66 @@ func TestVM(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCrossSeries carries images between the kernel series of each arch
+// that -kcr.pairs boots on both 6.1 and 6.12, in both directions: the
+// guest's TestCrossSeries checkpoints its workloads on one series and
+// prints them, and restarts them on the other (see the guest side). Each
+// direction makes two trips: one with both kernels booted as they are,
+// where every image has a vDSO and must be refused for it, and on
+// x86-64 one with both booted with vdso=0, where the images have none and
+// must restart with the state their workloads check.
+func TestCrossSeries(t *testing.T) {
+	have := map[string]bool{}
+	for _, p := range pairs(t) {
+		have[p.String()] = true
+	}
+	for _, a := range ArchNames() {
+		for _, dir := range [][2]string{{"6.1", "6.12"}, {"6.12", "6.1"}} {
+			from, to := pair{a, dir[0]}, pair{a, dir[1]}
+			if !have[from.String()] || !have[to.String()] {
+				continue
+			}
+			trips := []string{"vdso"}
+			if a == "x86_64" {
+				trips = append(trips, "novdso")
+			}
+			for _, trip := range trips {
+				t.Run(from.Name()+"-to-"+dir[1]+"-"+trip, func(t *testing.T) {
+					crossSeries(t, from, to, trip)
+				})
+			}
+		}
+	}
+}
+
+func crossSeries(t *testing.T, from, to pair, trip string) {
+	run := func(b Build, o BootOptions) *GuestRun {
+		t.Helper()
+		o.Mode, o.Run = "suite", "^TestCrossSeries$"
+		o.Log += "-" + trip
+		if trip == "novdso" {
+			o.Args = append(o.Args, "vdso=0")
+		}
+		g := boot(t, b, o)
+		for _, tr := range g.Tests {
+			t.Logf("%s, %s: %s\n%s", b.Name(), o.Log, tr.Result, strings.Join(tr.Output, "\n"))
+		}
+		for _, f := range g.Failures(true) {
+			t.Errorf("%s, %s: %s", b.Name(), o.Log, f)
+		}
+		return g
+	}
+	save := run(buildFor(t, from), BootOptions{Log: "xseries-save-to-" + to.series, Args: []string{"kcr.xseries=save"}})
+	if t.Failed() {
+		return
+	}
+	if save.CarryErr != nil || save.Carried == nil {
+		t.Fatalf("%s printed no archive to carry: %v", from, save.CarryErr)
+	}
+	run(buildFor(t, to), BootOptions{Log: "xseries-restore-from-" + from.series,
+		Args: []string{"kcr.xseries=restore"}, Carry: save.Carried})
 }
 
 // TestLogGuard proves that the kernel log check works on every pair: a

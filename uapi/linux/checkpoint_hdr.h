@@ -807,10 +807,13 @@ struct ckpt_file {
 /*
  * struct ckpt_file.i_flags. OUTPUT: the checkpoint's own image or log
  * file (a self-checkpoint has them open): it grows while the image is
- * written, so only its identity is compared.
+ * written, so only its identity is compared. CKPT_DEVICE: the checkpoint
+ * device itself, whose minor number the misc driver chooses at each
+ * load: it is matched by being the device, not by i_rdev.
  */
 #define CKPT_FILE_ID_OUTPUT	0x1
-#define CKPT_FILE_ID_FLAGS	CKPT_FILE_ID_OUTPUT
+#define CKPT_FILE_ID_CKPT_DEVICE	0x2
+#define CKPT_FILE_ID_FLAGS	(CKPT_FILE_ID_OUTPUT | CKPT_FILE_ID_CKPT_DEVICE)
 
 /*
  * CKPT_HDR_FILE: a file reopened by path: regular file, directory,
@@ -1011,6 +1014,12 @@ struct ckpt_hdr_vma {
 	__u64 vm_flags;		/* VM_* (restart derives protections) */
 	__u64 vm_pgoff;		/* offset in the file or object, in pages */
 };
+/*
+ * A CKPT_VMA_VDSO record has no offset: vm_pgoff holds instead a 64-bit
+ * identity of the vDSO's text (a SipHash of its bytes; never 0). Restart
+ * refuses a vDSO whose identity differs, because the process may hold
+ * the addresses of its functions; 0 (an older image) is not checked.
+ */
 
 /*
  * CKPT_HDR_PGARR: a chunk of pages.

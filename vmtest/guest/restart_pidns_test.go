@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -16,15 +17,19 @@ import (
 func startPidns(t *testing.T, args ...string) (*tree, int) {
 	t.Helper()
 	tr := startTree(t, "rt_pidns", args...)
-	b, err := os.ReadFile(tr.rt.Image + ".root")
-	if err != nil {
-		t.Fatal(err)
+	// The tree is ready once C and its children are; the parent writes
+	// C's pid after it spawned C, and may not have yet.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		b, err := os.ReadFile(tr.rt.Image + ".root")
+		if root, aerr := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && aerr == nil {
+			return tr, root
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("rt_pidns wrote no root pid to %s.root: %v", tr.rt.Image, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	root, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tr, root
 }
 
 // A tree whose root is the init of a pid namespace, with a namespace

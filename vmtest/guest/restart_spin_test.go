@@ -4,7 +4,6 @@ package guest
 
 import (
 	"bytes"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,7 +28,13 @@ var spinModes = []string{"int", "fp", "vec"}
 // startSpin starts rt_spin with mode and returns once its loop runs.
 func startSpin(t *testing.T, mode string) (*roundTrip, *workload) {
 	t.Helper()
-	rt, w := startRoundTrip(t, "rt_spin", mode, spinSeconds)
+	return startSpinAt(t, workloadImage(t, "rt_spin"), mode)
+}
+
+// startSpinAt is startSpin with the image at path image.
+func startSpinAt(t *testing.T, image, mode string) (*roundTrip, *workload) {
+	t.Helper()
+	rt, w := startRoundTripAt(t, image, "rt_spin", mode, spinSeconds)
 	waitUntil(t, rt, w, "rt_spin did not get ready", func() bool {
 		_, err := os.Stat(rt.Image + ".ready")
 		return err == nil
@@ -44,27 +49,17 @@ func startSpin(t *testing.T, mode string) (*roundTrip, *workload) {
 // checkpoint took the "no system call" of syscall_get_nr() for one.
 func requireUserMode(t *testing.T, path string) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
+	var h *uapi.CkptHdrThread
+	forEachRecord(t, path, func(r *image.Record) bool {
+		h, _ = r.Body.(*uapi.CkptHdrThread)
+		return h == nil
+	})
+	if h == nil {
+		t.Fatalf("%s: no THREAD record", path)
 	}
-	defer f.Close()
-	d := image.NewDecoder(f)
-	for {
-		r, err := d.Next()
-		if err == io.EOF {
-			t.Fatalf("%s: no THREAD record", path)
-		}
-		if err != nil {
-			t.Fatalf("decoding %s: %v", path, err)
-		}
-		if h, ok := r.Body.(*uapi.CkptHdrThread); ok {
-			if h.Flags&uapi.CKPT_THREAD_IN_SYSCALL != 0 || h.SyscallNr != -1 {
-				t.Fatalf("THREAD record: flags %#x, system call %d; want a task stopped in user mode (flags 0, -1)",
-					h.Flags, h.SyscallNr)
-			}
-			return
-		}
+	if h.Flags&uapi.CKPT_THREAD_IN_SYSCALL != 0 || h.SyscallNr != -1 {
+		t.Fatalf("THREAD record: flags %#x, system call %d; want a task stopped in user mode (flags 0, -1)",
+			h.Flags, h.SyscallNr)
 	}
 }
 

@@ -68,7 +68,13 @@ func workloadImage(t *testing.T, name string) string {
 // checkpoints itself (rt_checkpoint) and exits 0.
 func selfCheckpoint(t *testing.T, name string, args ...string) *roundTrip {
 	t.Helper()
-	rt := &roundTrip{Image: workloadImage(t, name)}
+	return selfCheckpointAt(t, workloadImage(t, name), name, args...)
+}
+
+// selfCheckpointAt is selfCheckpoint with the image at path image.
+func selfCheckpointAt(t *testing.T, image, name string, args ...string) *roundTrip {
+	t.Helper()
+	rt := &roundTrip{Image: image}
 	cmd := exec.Command(filepath.Join(guestproto.BinDir, name), append([]string{rt.Image}, args...)...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		rep, _ := os.ReadFile(rt.Image + ".report")
@@ -96,7 +102,13 @@ func externalCheckpoint(t *testing.T, d *kcr.Device, name string, args ...string
 // it is killed at the end of the test if still there.
 func startRoundTrip(t *testing.T, name string, args ...string) (*roundTrip, *workload) {
 	t.Helper()
-	rt := &roundTrip{Image: workloadImage(t, name)}
+	return startRoundTripAt(t, workloadImage(t, name), name, args...)
+}
+
+// startRoundTripAt is startRoundTrip with the image at path image.
+func startRoundTripAt(t *testing.T, image, name string, args ...string) (*roundTrip, *workload) {
+	t.Helper()
+	rt := &roundTrip{Image: image}
 	cmd := exec.Command(filepath.Join(guestproto.BinDir, name), append([]string{rt.Image}, args...)...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -227,6 +239,30 @@ func externalRoundTrip(t *testing.T, name string, args ...string) *roundTrip {
 	rt.wait(t, true)
 	rt.RequirePass(t)
 	return rt
+}
+
+// forEachRecord decodes the image at path and calls fn with each record,
+// until fn returns false or the image ends.
+func forEachRecord(t *testing.T, path string, fn func(*image.Record) bool) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	d := image.NewDecoder(f)
+	for {
+		r, err := d.Next()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatalf("decoding %s: %v", path, err)
+		}
+		if !fn(r) {
+			return
+		}
+	}
 }
 
 // reportLine returns the value after "key " in the workload's report

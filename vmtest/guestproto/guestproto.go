@@ -27,6 +27,17 @@ const (
 	KmemleakEndMarker = "KCR-KMEMLEAK-END"
 )
 
+// Files carried from one boot to the next (TestCrossSeries: images taken
+// on one kernel series, restarted on another). The guest prints CarryDir
+// as a gzipped newc cpio archive, in base64 lines that begin with
+// CarryPrefix, then CarryEndMarker, a space and the hex SHA-256 of the
+// archive; the host appends the archive to the next boot's initramfs.
+const (
+	CarryDir       = "/xseries"
+	CarryPrefix    = "KCR-CARRY "
+	CarryEndMarker = "KCR-CARRY-END"
+)
+
 // KernelProblem matches the kernel log lines that fail a guest run:
 // oopses, BUGs, WARN()s, stack dumps, lockdep and RCU reports, sanitizer
 // and kmemleak findings. The host checks the whole log with it, and the

@@ -120,6 +120,10 @@ func runSuite() int {
 				cmd.Env = append(cmd.Env, "KCR_FUZZ_"+strings.ToUpper(k)+"="+v)
 			}
 		}
+		// TestCrossSeries: which half of a carried image's trip this is.
+		if v := cmdlineValue("kcr.xseries"); v != "" {
+			cmd.Env = append(cmd.Env, "KCR_XSERIES="+v)
+		}
 		if err := cmd.Run(); err != nil {
 			fmt.Printf("kcr-guest: %s: %v\n", filepath.Base(bin), err)
 			rc = 1
