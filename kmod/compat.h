@@ -180,4 +180,97 @@ kcr_register_sysctl(const char *path, struct ctl_table *table, size_t n)
 #endif
 }
 
+#ifdef CONFIG_S390
+/*
+ * s390 FPU and access registers. The FPU rework between 6.1 and 6.12
+ * (here tested against 6.12, where it was seen):
+ *  - <asm/fpu/api.h> became <asm/fpu.h>, and restore_access_regs() moved
+ *    from <asm/switch_to.h>, which is gone, to <asm/access-regs.h>;
+ *  - MACHINE_HAS_VX became cpu_has_vx();
+ *  - the user registers' save area thread.fpu (the 16 fprs, or the 32
+ *    vxrs with the vector facility; save_fpu_regs()) became thread.ufpu,
+ *    which always has the vxrs and keeps the fprs in the leftmost
+ *    doubleword of v0-v15 (save_user_fpu_regs());
+ *  - test_fp_ctl() is gone: a saved fpc is loaded with fpu_lfpc_safe(),
+ *    which makes an invalid one 0 instead of failing.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#include <asm/access-regs.h>
+#include <asm/fpu.h>
+#else
+#include <asm/fpu/api.h>
+#include <asm/switch_to.h>
+#endif
+#include <asm/setup.h>
+
+/* Whether the kernel uses the vector facility (6.1: not with novx). */
+static inline bool kcr_s390_has_vx(void)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+	return cpu_has_vx();
+#else
+	return MACHINE_HAS_VX;
+#endif
+}
+
+/*
+ * 0 if fpc is a floating-point control that user mode may have, else
+ * -EINVAL. 6.12 has no test_fp_ctl(): the lfpc of fpu_lfpc_safe() shows
+ * it, as an invalid fpc loads as 0 (and a valid one is read back as
+ * loaded). kernel_fpu_begin() keeps current's user fpc apart, saved for
+ * its return to user mode, and our fpc across a preemption.
+ */
+static inline int kcr_s390_test_fpc(u32 fpc)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+	DECLARE_KERNEL_FPU_ONSTACK16(state);
+	u32 loaded;
+
+	kernel_fpu_begin(&state, KERNEL_FPR);
+	fpu_lfpc_safe(&fpc);
+	fpu_stfpc(&loaded);
+	kernel_fpu_end(&state, KERNEL_FPR);
+	return loaded == fpc ? 0 : -EINVAL;
+#else
+	return test_fp_ctl(fpc);
+#endif
+}
+
+/*
+ * Give current the user fpc and vector registers vxrs[0..31] (16 bytes
+ * each, the fprs in the leftmost doubleword of v0-v15) for its return to
+ * user mode. As sigreturn does, the live registers are saved first: that
+ * marks the save area to be loaded on the exit to user mode, so writing
+ * it sets the registers. Without the vector facility 6.1's save area has
+ * only the fprs, 6.12's the vxrs still (load_fpu_state() takes the fprs
+ * from them).
+ */
+static inline void kcr_s390_load_user_fpu(u32 fpc, const u64 (*vxrs)[2])
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+	struct fpu *fpu = &current->thread.ufpu;
+
+	save_user_fpu_regs();
+	fpu->fpc = fpc;
+	BUILD_BUG_ON(sizeof(fpu->vxrs) != __NUM_VXRS * sizeof(*vxrs));
+	memcpy(fpu->vxrs, vxrs, sizeof(fpu->vxrs));
+#else
+	struct fpu *fpu = &current->thread.fpu;
+	int i;
+
+	save_fpu_regs();
+	fpu->fpc = fpc;
+	if (MACHINE_HAS_VX) {
+		BUILD_BUG_ON(sizeof(fpu->vxrs) !=
+			     __NUM_VXRS * sizeof(*vxrs));
+		memcpy(fpu->vxrs, vxrs, sizeof(fpu->vxrs));
+	} else {
+		for (i = 0; i < __NUM_FPRS; i++)
+			memcpy(&fpu->fprs[i], &vxrs[i][0],
+			       sizeof(fpu->fprs[i]));
+	}
+#endif
+}
+#endif /* CONFIG_S390 */
+
 #endif /* _KCR_COMPAT_H */

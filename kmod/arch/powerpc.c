@@ -608,46 +608,56 @@ out:
 }
 
 /*
- * The coordinator's child is made by kernel_clone() with a function, as
- * a kernel thread: copy_thread() zeroed its pt_regs at the top of the
- * stack and left thread.regs NULL ("no user register state"), which the
- * signal code, the FP/VMX flush functions and ptrace need. Point it at
- * them, as arch_setup_new_exec() does when a kernel thread execs. The key
- * registers (not in the image) are the restarter's, as for a fork child.
+ * The coordinator's child is made by kernel_clone() with a function:
+ * copy_thread() zeroed its pt_regs at the top of the stack. 6.1 makes it
+ * a kernel thread there and leaves thread.regs NULL ("no user register
+ * state"), which the signal code, the FP/VMX flush functions and ptrace
+ * need: it is pointed at them, as arch_setup_new_exec() does when a
+ * kernel thread execs. 6.12 makes a user thread that runs a function
+ * first (ret_from_kernel_user_thread) and sets thread.regs itself.
  */
 static struct pt_regs *kcr_ppc_user_regs(void)
 {
 	struct pt_regs *regs = current->thread.regs;
 
-	if (regs)
-		return regs;
-	regs = current_pt_regs();
-#ifdef CONFIG_PPC_PKEY
-	rcu_read_lock();
-	{
-		struct task_struct *parent = rcu_dereference(current->real_parent);
-
-		if (parent->thread.regs) {
-			regs->amr = parent->thread.regs->amr;
-			regs->iamr = parent->thread.regs->iamr;
-		}
+	if (!regs) {
+		regs = current_pt_regs();
+		current->thread.regs = regs;
 	}
-	rcu_read_unlock();
-#endif
-	current->thread.regs = regs;
 	return regs;
 }
 
 /*
+ * The memory protection key registers of the child (not in the image)
+ * are the restarter's, as for a fork child, rather than the zeroes of its
+ * pt_regs, which the exit to user mode would load (kuap_user_restore()).
+ */
+static void kcr_ppc_inherit_keys(struct pt_regs *regs)
+{
+#ifdef CONFIG_PPC_PKEY
+	struct task_struct *parent;
+
+	rcu_read_lock();
+	parent = rcu_dereference(current->real_parent);
+	if (parent->thread.regs) {
+		regs->amr = parent->thread.regs->amr;
+		regs->iamr = parent->thread.regs->iamr;
+	}
+	rcu_read_unlock();
+#endif
+}
+
+/*
  * The restored task's start (KCR_RESTART_CHILD_FN in kcr.h). kernel_clone()
- * with a function makes a kernel-thread-like task: ret_from_kernel_thread
- * calls the function at ppc_function_entry(), which skips an ELF ABI v2
- * global entry sequence (addis r2,r12 / addi r2,r2): a module function
- * would then run with the kernel's TOC in r2. This entry does not start
- * with that sequence, so it is called at its address with r12 holding
- * it; it sets the module's TOC from r12, calls kcr_ppc_restart_child()
- * and gives the kernel's TOC back to ret_from_kernel_thread, which goes
- * on into the system call exit without reloading r2.
+ * with a function makes a task that starts in ret_from_kernel_thread
+ * (6.12: ret_from_kernel_user_thread), which calls the function at
+ * ppc_function_entry(), which skips an ELF ABI v2 global entry sequence
+ * (addis r2,r12 / addi r2,r2): a module function would then run with the
+ * kernel's TOC in r2. This entry does not start with that sequence, so
+ * it is called at its address with r12 holding it; it sets the module's
+ * TOC from r12, calls kcr_ppc_restart_child() and gives the kernel's TOC
+ * back to its caller, which goes on into the system call exit without
+ * reloading r2.
  */
 asm(".pushsection .text\n"
 	".balign 4\n"
@@ -673,15 +683,16 @@ asm(".pushsection .text\n"
 	".popsection");
 
 /*
- * Called from kcr_ppc_restart_child_entry with the module's TOC. The
- * task has no user register state yet (thread.regs NULL), but it leaves
- * through the system call exit, and do_notify_resume() BUG()s unless
- * thread.regs is the frame it exits with, even for a task that only
- * dies of the SIGKILL of a failed restart: set it before anything else.
+ * Called from kcr_ppc_restart_child_entry with the module's TOC. In 6.1
+ * the task has no user register state yet (thread.regs NULL), but it
+ * leaves through the system call exit, and do_notify_resume() BUG()s
+ * unless thread.regs is the frame it exits with, even for a task that
+ * only dies of the SIGKILL of a failed restart: set it before anything
+ * else.
  */
 static int __used kcr_ppc_restart_child(void *arg)
 {
-	kcr_ppc_user_regs();
+	kcr_ppc_inherit_keys(kcr_ppc_user_regs());
 	return kcr_restart_child(arg);
 }
 

@@ -10,9 +10,9 @@
  *    vector registers when the machine has them;
  *  - with the vector facility, NT_S390_VXRS_LOW (bits 64-127 of v0-v15)
  *    and NT_S390_VXRS_HIGH (v16-v31).
- * The FPU/vector get functions call save_fpu_regs() for current, which
- * stores the live registers into thread.fpu; a frozen task's are there
- * since it was switched out.
+ * The FPU/vector get functions store current's live registers into its
+ * save area first (thread.fpu in 6.1, thread.ufpu in 6.12; see
+ * compat.h); a frozen task's are there since it was switched out.
  *
  * 31-bit (compat) tasks, and tasks that use guarded storage or runtime
  * instrumentation (state the record has no room for), are refused rather
@@ -28,10 +28,7 @@
 #include <linux/stddef.h>
 #include <linux/string.h>
 
-#include <asm/fpu/api.h>
 #include <asm/ptrace.h>
-#include <asm/setup.h>
-#include <asm/switch_to.h>
 
 #include "../kcr.h"
 #include "arch.h"
@@ -70,11 +67,10 @@ int kcr_arch_header(struct ckpt_ctx *ctx, struct ckpt_hdr_header_arch *h)
 	h->xstate_size = 0;
 	h->xfeatures = 0;
 	/*
-	 * The vector facility as the kernel uses it (MACHINE_HAS_VX, which
-	 * is off with novx): a task may hold state in v16-v31 and in the
-	 * low halves of v0-v15 only then.
+	 * The vector facility as the kernel uses it: a task may hold state
+	 * in v16-v31 and in the low halves of v0-v15 only then.
 	 */
-	h->cpu_caps = MACHINE_HAS_VX ? CKPT_S390_CAP_VX : 0;
+	h->cpu_caps = kcr_s390_has_vx() ? CKPT_S390_CAP_VX : 0;
 	return 0;
 }
 
@@ -127,7 +123,7 @@ static int kcr_s390_get_regs(struct ckpt_ctx *ctx, struct task_struct *t,
 	h->fpc = fp.fpc;
 	memcpy(h->fprs, fp.fprs, sizeof(h->fprs));
 
-	if (!MACHINE_HAS_VX)
+	if (!kcr_s390_has_vx())
 		return 0;
 
 	ret = kcr_arch_regset_get(t, view, NT_S390_VXRS_LOW, low, sizeof(low));
@@ -223,7 +219,7 @@ int kcr_arch_restore_header(struct ckpt_ctx *ctx,
 	if (h->cpu_caps & ~(u64)CKPT_S390_CAP_VX)
 		return ckpt_err(ctx, -EINVAL, "s390: arch header: caps %#llx",
 				h->cpu_caps);
-	if ((h->cpu_caps & CKPT_S390_CAP_VX) && !MACHINE_HAS_VX)
+	if ((h->cpu_caps & CKPT_S390_CAP_VX) && !kcr_s390_has_vx())
 		return ckpt_err(ctx, -EOPNOTSUPP,
 				"s390: the image needs the vector facility, which this machine does not have or use");
 	return 0;
@@ -272,7 +268,7 @@ static int kcr_s390_check_fp(struct ckpt_ctx *ctx,
 	static const u64 zero[2];
 	int i;
 
-	if (test_fp_ctl(h->fpc))
+	if (kcr_s390_test_fpc(h->fpc))
 		return ckpt_err(ctx, -EINVAL,
 				"s390: invalid floating-point control %#x",
 				h->fpc);
@@ -297,7 +293,7 @@ void *kcr_arch_restore_cpu(struct ckpt_ctx *ctx)
 {
 	struct ckpt_hdr_cpu_s390 *h, *state = NULL;
 	u32 ilc = 0;
-	int ret;
+	int i, ret;
 
 	kcr_s390_check_layout();
 
@@ -313,7 +309,7 @@ void *kcr_arch_restore_cpu(struct ckpt_ctx *ctx)
 			       h->flags);
 		goto out;
 	}
-	if ((h->flags & CKPT_S390_CAP_VX) && !MACHINE_HAS_VX) {
+	if ((h->flags & CKPT_S390_CAP_VX) && !kcr_s390_has_vx()) {
 		ret = ckpt_err(ctx, -EOPNOTSUPP,
 			       "s390: the task's vector registers need the vector facility");
 		goto out;
@@ -348,6 +344,16 @@ void *kcr_arch_restore_cpu(struct ckpt_ctx *ctx)
 		goto out;
 	}
 
+	/*
+	 * Without VX the record's vxrs are zero (kcr_s390_check_fp()):
+	 * the fprs go in their leftmost doublewords, where a machine with
+	 * VX, and 6.12's save area always, keep them, so that loading
+	 * takes the vxrs alone.
+	 */
+	if (!(h->flags & CKPT_S390_CAP_VX))
+		for (i = 0; i < __NUM_FPRS; i++)
+			h->vxrs[i][0] = h->fprs[i];
+
 	state = kvmalloc(sizeof(*state), GFP_KERNEL);
 	if (state)
 		memcpy(state, h, sizeof(*state));
@@ -364,9 +370,8 @@ out:
  * the ioctl or the fork child's exit wrote gprs[2]. As in sys_sigreturn
  * (arch/s390/kernel/signal.c: store_sigregs(), restore_sigregs(),
  * restore_sigregs_ext(), load_sigregs()):
- *  - save_fpu_regs() stores the live FPU/vector registers into
- *    thread.fpu and sets CIF_FPU, so the exit to user mode loads
- *    thread.fpu (load_fpu_regs()): writing thread.fpu then sets them;
+ *  - the FPU/vector registers go to the save area that the exit to
+ *    user mode loads (kcr_s390_load_user_fpu() in compat.h);
  *  - the access registers are live, thread.acrs only holds them while
  *    the task is switched out: both are written (restore_access_regs);
  *  - psw, gprs and orig_gpr2 are pt_regs, which the exit loads whole.
@@ -380,25 +385,9 @@ int kcr_arch_load_cpu(void *state)
 {
 	const struct ckpt_hdr_cpu_s390 *h = state;
 	struct pt_regs *regs = task_pt_regs(current);
-	struct fpu *fpu = &current->thread.fpu;
-	int i;
 
-	save_fpu_regs();
-	fpu->fpc = h->fpc;
-	if (MACHINE_HAS_VX) {
-		/* v0-v15 hold the fprs in their leftmost doubleword. */
-		BUILD_BUG_ON(sizeof(fpu->vxrs[0]) != sizeof(h->vxrs[0]));
-		memset(fpu->vxrs, 0, sizeof(fpu->vxrs));
-		if (h->flags & CKPT_S390_CAP_VX)
-			memcpy(fpu->vxrs, h->vxrs, sizeof(fpu->vxrs));
-		else
-			for (i = 0; i < __NUM_FPRS; i++)
-				memcpy(&fpu->vxrs[i], &h->fprs[i],
-				       sizeof(h->fprs[i]));
-	} else {
-		BUILD_BUG_ON(sizeof(fpu->fprs) != sizeof(h->fprs));
-		memcpy(fpu->fprs, h->fprs, sizeof(fpu->fprs));
-	}
+	/* kcr_arch_restore_cpu() put the fprs into the vxrs. */
+	kcr_s390_load_user_fpu(h->fpc, h->vxrs);
 
 	BUILD_BUG_ON(sizeof(current->thread.acrs) != sizeof(h->acrs));
 	memcpy(current->thread.acrs, h->acrs, sizeof(current->thread.acrs));
