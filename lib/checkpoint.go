@@ -39,7 +39,7 @@ func (d *Device) Checkpoint(pid int, image *os.File, o CheckpointOptions) (int, 
 	if o.Log != nil {
 		arg.Logfd = int32(o.Log.Fd())
 	}
-	id, err := d.ioctl(uapi.CKPT_IOC_CHECKPOINT, uintptr(unsafe.Pointer(&arg)))
+	id, err := d.ioctlSignalsBlocked(uapi.CKPT_IOC_CHECKPOINT, uintptr(unsafe.Pointer(&arg)))
 	if err != nil {
 		return 0, fmt.Errorf("kcr: checkpoint of pid %d: %w", pid, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 
 	"golang.org/x/sys/unix"
 
@@ -61,6 +62,27 @@ func (d *Device) ioctl(req uint, arg uintptr) (int, error) {
 		return 0, errno
 	}
 	return int(r), nil
+}
+
+// ioctlSignalsBlocked is ioctl with every signal that can be blocked
+// blocked on the calling thread. A checkpoint that streams its image
+// into a full pipe waits in the pipe, where any signal with a handler
+// ends the wait, and the checkpoint with EINTR: an image cannot go on
+// from the middle. A Go program has handlers for every signal (SIGCHLD,
+// SIGURG, ...); meanwhile those sent to the process go to its other
+// threads, and SIGKILL still ends the call.
+func (d *Device) ioctlSignalsBlocked(req uint, arg uintptr) (int, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var all, old unix.Sigset_t
+	for i := range all.Val {
+		all.Val[i] = ^all.Val[i]
+	}
+	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &all, &old); err != nil {
+		return 0, fmt.Errorf("kcr: blocking signals: %w", err)
+	}
+	defer func() { _ = unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil) }()
+	return d.ioctl(req, arg)
 }
 
 // Version returns the ABI version that the loaded kcr.ko speaks.
