@@ -57,9 +57,7 @@ func newCgroup(t *testing.T, what string) *freezer.Cgroup {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = os.WriteFile(filepath.Join(cg.Path, "cgroup.kill"), []byte("1"), 0)
-		_ = cg.Thaw()
-		reapOrphans(t, cg, 10*time.Second)
+		_ = killAndReap(t, cg, 10*time.Second)
 		_ = cg.Remove()
 	})
 	return cg
@@ -97,10 +95,16 @@ func cgroupPids(cg *freezer.Cgroup) []string {
 	return strings.Fields(string(b))
 }
 
-// reapOrphans kills what is left in cg and reaps our dead children
-// until cg is empty.
-func reapOrphans(t *testing.T, cg *freezer.Cgroup, limit time.Duration) {
+// killAndReap kills every process of cg and reaps our dead children
+// until each of those processes is gone. An empty cgroup is not enough:
+// a task leaves it early in its exit, before its children are handed to
+// their reaper (us, a subreaper) and before it is a zombie, so waiting
+// for the cgroup alone left zombies that a later test found.
+func killAndReap(t *testing.T, cg *freezer.Cgroup, limit time.Duration) error {
 	t.Helper()
+	pids := cgroupPids(cg)
+	err := os.WriteFile(filepath.Join(cg.Path, "cgroup.kill"), []byte("1"), 0)
+	_ = cg.Thaw()
 	deadline := time.Now().Add(limit)
 	for {
 		for {
@@ -110,12 +114,18 @@ func reapOrphans(t *testing.T, cg *freezer.Cgroup, limit time.Duration) {
 				break
 			}
 		}
-		if len(cgroupPids(cg)) == 0 {
-			return
+		left := cgroupPids(cg)
+		for _, p := range pids {
+			if _, err := os.Stat("/proc/" + p); err == nil {
+				left = append(left, p)
+			}
+		}
+		if len(left) == 0 {
+			return err
 		}
 		if time.Now().After(deadline) {
-			t.Errorf("cgroup %s still holds %v", cg.Path, cgroupPids(cg))
-			return
+			t.Errorf("cgroup %s: processes %v still there", cg.Path, left)
+			return err
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -155,11 +165,9 @@ func checkpointTreeAs(t *testing.T, d *kcr.Device, cg *freezer.Cgroup, root int,
 	_, err = d.Checkpoint(root, img, kcr.CheckpointOptions{Subtree: subtree, Log: logw})
 	img.Close()
 	log := logs()
-	if werr := os.WriteFile(filepath.Join(cg.Path, "cgroup.kill"), []byte("1"), 0); werr != nil {
+	if werr := killAndReap(t, cg, 30*time.Second); werr != nil {
 		t.Fatal(werr)
 	}
-	_ = cg.Thaw()
-	reapOrphans(t, cg, 30*time.Second)
 	if err != nil {
 		t.Fatalf("checkpoint of the tree of pid %d: %v\n%s", root, err, log)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -304,11 +305,35 @@ func imageRecords(t *testing.T, img []byte) []recordPos {
 // restart must not leave a task behind, running or zombie).
 func requireNoChildren(t *testing.T, what string) {
 	t.Helper()
+	// Look before reaping: a zombie's /proc/PID/stat still says which
+	// program it was, its parent and when it started.
+	kids := childStats()
 	var ws unix.WaitStatus
 	pid, err := unix.Wait4(-1, &ws, unix.WNOHANG|unix.WALL, nil)
 	if err != unix.ECHILD {
-		t.Fatalf("%s: a task is left behind (wait4: pid %d, %v, %s)", what, pid, err, describeStatus(ws))
+		uptime, _ := os.ReadFile("/proc/uptime")
+		t.Fatalf("%s: a task is left behind (wait4: pid %d, %v, %s); children at uptime %s:\n%s",
+			what, pid, err, describeStatus(ws), strings.TrimSpace(string(uptime)), kids)
 	}
+}
+
+// childStats is the /proc/PID/stat of every child of this process.
+func childStats() string {
+	var b strings.Builder
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	me := strconv.Itoa(os.Getpid())
+	for _, p := range stats {
+		st, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces.
+		rest := st[bytes.LastIndexByte(st, ')')+1:]
+		if f := strings.Fields(string(rest)); len(f) > 1 && f[1] == me {
+			b.WriteString("\t" + strings.TrimSpace(string(st)) + "\n")
+		}
+	}
+	return b.String()
 }
 
 // hangWatch: a restart that has not returned after a minute is a hung
