@@ -5,6 +5,7 @@ package vmtest
 import (
 	"context"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,17 +100,27 @@ func boot(t *testing.T, b Build, o BootOptions) *GuestRun {
 	if o.Timeout == 0 {
 		o.Timeout = *timeFlag
 	}
-	start := time.Now()
-	out, err := Boot(context.Background(), b, o)
-	t.Logf("%s guest, mode %s: %s from boot to power-off", b.Name(), o.Mode, time.Since(start).Round(time.Second))
 	name := o.Log
 	if name == "" {
 		name = o.Mode
 	}
+	// Written as it comes, so that a long (debug) run that is killed
+	// leaves what it printed.
 	logPath := filepath.Join(b.Dir, "console-"+name+".log")
-	if werr := os.WriteFile(logPath, out, 0o644); werr != nil {
-		t.Errorf("saving the console: %v", werr)
+	f, ferr := os.Create(logPath)
+	if ferr != nil {
+		t.Errorf("saving the console: %v", ferr)
+	} else {
+		defer f.Close()
+		if o.Console != nil {
+			o.Console = io.MultiWriter(o.Console, f)
+		} else {
+			o.Console = f
+		}
 	}
+	start := time.Now()
+	out, err := Boot(context.Background(), b, o)
+	t.Logf("%s guest, mode %s: %s from boot to power-off", b.Name(), o.Mode, time.Since(start).Round(time.Second))
 	g := ParseConsole(out)
 	if err != nil {
 		t.Errorf("%v; console in %s", err, logPath)
