@@ -96,10 +96,12 @@ func cgroupPids(cg *freezer.Cgroup) []string {
 }
 
 // killAndReap kills every process of cg and reaps our dead children
-// until each of those processes is gone. An empty cgroup is not enough:
-// a task leaves it early in its exit, before its children are handed to
-// their reaper (us, a subreaper) and before it is a zombie, so waiting
-// for the cgroup alone left zombies that a later test found.
+// until each of those processes is dead: a zombie or gone. An empty
+// cgroup is not enough: a task leaves it early in its exit, before its
+// children are handed to their reaper (us, a subreaper) and before it is
+// a zombie, so waiting for the cgroup alone left zombies that a later
+// test found. Once a task is a zombie its children have their new parent:
+// a last pass reaps those that came to us.
 func killAndReap(t *testing.T, cg *freezer.Cgroup, limit time.Duration) error {
 	t.Helper()
 	pids := cgroupPids(cg)
@@ -107,27 +109,34 @@ func killAndReap(t *testing.T, cg *freezer.Cgroup, limit time.Duration) error {
 	_ = cg.Thaw()
 	deadline := time.Now().Add(limit)
 	for {
-		for {
-			var ws unix.WaitStatus
-			pid, err := unix.Wait4(-1, &ws, unix.WALL|unix.WNOHANG, nil)
-			if pid <= 0 || err != nil {
-				break
-			}
-		}
+		reapDead()
 		left := cgroupPids(cg)
 		for _, p := range pids {
-			if _, err := os.Stat("/proc/" + p); err == nil {
+			pid, _ := strconv.Atoi(p)
+			if st := procState(pid); st != "" && st != "Z" && st != "X" {
 				left = append(left, p)
 			}
 		}
 		if len(left) == 0 {
+			reapDead()
 			return err
 		}
 		if time.Now().After(deadline) {
-			t.Errorf("cgroup %s: processes %v still there", cg.Path, left)
+			t.Errorf("cgroup %s: processes %v still alive", cg.Path, left)
 			return err
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// reapDead reaps every dead child of ours, without waiting.
+func reapDead() {
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, unix.WALL|unix.WNOHANG, nil)
+		if pid <= 0 || err != nil {
+			return
+		}
 	}
 }
 
