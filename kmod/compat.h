@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * kcr: every difference between the kernel series kcr builds for (Debian
- * 12's 6.1 and 6.12) lives here and in compat.c, so that the subsystem
- * files are written once against these names. Each helper says what
+ * 12's 6.1 and 6.12) lives here, so that the subsystem files are written
+ * once against these names. Each helper says what
  * changed and in which release, so that a new series is added by reading
  * this file alone. Where the release that made a change is not certain,
  * the test is against 6.12, the series where it was seen.

@@ -307,9 +307,8 @@ struct vm_area_struct;
 /* "[vdso]", "[vvar]", ... for a special mapping; NULL for others */
 const char *kcr_vma_special_name(struct vm_area_struct *vma);
 /* vdso.c: what tells one vDSO's code from another's */
-int kcr_vdso_id_remote(struct mm_struct *mm, unsigned long start,
-		       unsigned long end, u64 *id);
-int kcr_vdso_id_current(unsigned long start, unsigned long end, u64 *id);
+int kcr_vdso_id(struct mm_struct *mm, unsigned long start, unsigned long end,
+		u64 *id);
 int checkpoint_sighand(struct ckpt_ctx *ctx, struct task_struct *t, int *ref);	/* signal.c */
 int checkpoint_signal(struct ckpt_ctx *ctx, struct task_struct *t, int *ref);	/* signal.c */
 int checkpoint_signal_task(struct ckpt_ctx *ctx, struct task_struct *t);	/* signal.c */

@@ -663,8 +663,7 @@ static int kcr_write_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	hv->vm_pgoff = kv->pgoff;
 	if (kv->type == CKPT_VMA_VDSO) {
 		/* In place of the offset: the vDSO's identity (vdso.c). */
-		ret = kcr_vdso_id_remote(mm, kv->start, kv->end,
-					 &hv->vm_pgoff);
+		ret = kcr_vdso_id(mm, kv->start, kv->end, &hv->vm_pgoff);
 		if (ret)
 			return ckpt_err(ctx, ret,
 					"cannot read the vDSO at %#lx-%#lx",

@@ -293,7 +293,7 @@ static int kcr_check_vdso(struct ckpt_ctx *ctx, const struct kcr_special *s,
 
 	if (!hv->vm_pgoff)
 		return 0;
-	ret = kcr_vdso_id_current(s->start, s->end, &id);
+	ret = kcr_vdso_id(current->mm, s->start, s->end, &id);
 	if (ret)
 		return ckpt_err(ctx, ret, "cannot read this kernel's vDSO");
 	if (id != hv->vm_pgoff)

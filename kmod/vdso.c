@@ -15,7 +15,6 @@
 #include <linux/sched/mm.h>
 #include <linux/siphash.h>
 #include <linux/slab.h>
-#include <linux/uaccess.h>
 
 #include "kcr.h"
 
@@ -32,11 +31,12 @@ static u64 kcr_vdso_hash(const void *text, size_t len)
 }
 
 /*
- * The identity of the vDSO of mm at [start, end), read through the mm
- * (the target of a checkpoint is another task): mmap_lock not held.
+ * The identity of the vDSO of mm at [start, end), read through the mm:
+ * the target of a checkpoint is another task, and a restart reads its
+ * own (current->mm) the same way. mmap_lock not held.
  */
-int kcr_vdso_id_remote(struct mm_struct *mm, unsigned long start,
-		       unsigned long end, u64 *id)
+int kcr_vdso_id(struct mm_struct *mm, unsigned long start, unsigned long end,
+		u64 *id)
 {
 	size_t len = end - start, off;
 	struct page *page;
@@ -66,26 +66,6 @@ int kcr_vdso_id_remote(struct mm_struct *mm, unsigned long start,
 	if (!ret)
 		*id = kcr_vdso_hash(buf, len);
 out:
-	kvfree(buf);
-	return ret;
-}
-
-/* The identity of current's vDSO at [start, end), on restart. */
-int kcr_vdso_id_current(unsigned long start, unsigned long end, u64 *id)
-{
-	size_t len = end - start;
-	void *buf;
-	int ret = 0;
-
-	if (len > KCR_VDSO_MAX)
-		return -E2BIG;
-	buf = kvmalloc(len, GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
-	if (copy_from_user(buf, (const void __user *)start, len))
-		ret = -EFAULT;
-	else
-		*id = kcr_vdso_hash(buf, len);
 	kvfree(buf);
 	return ret;
 }

@@ -159,7 +159,8 @@ static void maps_sans_inodes(const char *in, char *out, size_t max)
 int main(int argc, char **argv)
 {
 	static char maps_before[MAPS_MAX], maps_after[MAPS_MAX];
-	static char cmp_before[MAPS_MAX], cmp_after[MAPS_MAX];
+	static char sans_before[MAPS_MAX], sans_after[MAPS_MAX];
+	const char *cmp_before, *cmp_after;
 	char boot_before[64] = "", boot_after[64] = "";
 	int moved;
 	static char auxv_before[4096], auxv_after[4096];
@@ -260,13 +261,14 @@ int main(int argc, char **argv)
 	      sizeof(boot_after));
 	/* Restarted on another boot: new inodes, CLOCK_MONOTONIC anew. */
 	moved = strcmp(boot_before, boot_after) != 0;
+	cmp_before = maps_before;
+	cmp_after = maps_after;
 	if (moved) {
 		rt_report("restarted on another boot: inodes and CLOCK_MONOTONIC not compared");
-		maps_sans_inodes(maps_before, cmp_before, MAPS_MAX);
-		maps_sans_inodes(maps_after, cmp_after, MAPS_MAX);
-	} else {
-		strcpy(cmp_before, maps_before);
-		strcpy(cmp_after, maps_after);
+		maps_sans_inodes(maps_before, sans_before, MAPS_MAX);
+		maps_sans_inodes(maps_after, sans_after, MAPS_MAX);
+		cmp_before = sans_before;
+		cmp_after = sans_after;
 	}
 	RT_CHECK(!strcmp(cmp_before, cmp_after),
 		 "mappings differ:\nbefore:\n%s\nafter:\n%s", maps_before,
