@@ -155,7 +155,7 @@ bench: override ARCHES := x86_64
 bench: override SERIES := $(BASE_SERIES)
 bench: deps kmod
 	$(GO) test -run '^$$' -bench . -benchmem ./lib/image/
-	$(GO) run ./vmtest/cmd/kcr-vm -arch x86_64 -series $(BASE_SERIES) -mode bench -bench 256,1024 -mem 6144
+	$(GO) run ./vmtest/cmd/kcr-vm -arch x86_64 -series $(BASE_SERIES) -mode bench -bench 0,64,256,1024 -mem 6144
 
 generate:
 	$(GO) generate ./...

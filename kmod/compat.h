@@ -180,6 +180,26 @@ kcr_register_sysctl(const char *path, struct ctl_table *table, size_t n)
 #endif
 }
 
+/*
+ * vfs_iter_write() takes the file system's freeze protection itself from
+ * 6.8 on (file_start_write() moved into it); before, its callers took it,
+ * as kernel_write() does.
+ */
+static inline ssize_t kcr_iter_write(struct file *file, struct iov_iter *iter,
+				     loff_t *pos)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+	return vfs_iter_write(file, iter, pos, 0);
+#else
+	ssize_t ret;
+
+	file_start_write(file);
+	ret = vfs_iter_write(file, iter, pos, 0);
+	file_end_write(file);
+	return ret;
+#endif
+}
+
 #ifdef CONFIG_S390
 /*
  * s390 FPU and access registers. The FPU rework between 6.1 and 6.12

@@ -28,6 +28,7 @@
  * reported on logfd only.
  */
 #include <linux/atomic.h>
+#include <linux/bvec.h>
 #include <linux/err.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -38,6 +39,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/uio.h>
 #include <linux/user_namespace.h>
 #include <linux/wait.h>
 
@@ -173,12 +175,17 @@ static int kcr_io_errno(ssize_t ret)
 }
 
 /*
- * Transfer len bytes; *done gets how many went through, also on error.
- * write: true for kernel_write, false for kernel_read. A read that meets
- * end of file returns 0 with *done < len. lock_pos: take f_pos_lock for
- * the transfer (false when the caller holds it, or must not take it).
+ * Transfer the bytes of iter, which it is advanced over; *done gets how
+ * many went through, also on error. write: true to write them to file,
+ * false to read into them. A read that meets end of file returns 0 with
+ * iter not empty. lock_pos: take f_pos_lock for the transfer (false when
+ * the caller holds it, or must not take it).
+ *
+ * vfs_iter_write()/vfs_iter_read(), not kernel_write()/kernel_read(): the
+ * same checks and calls, but for any iterator, so that a chunk of pages
+ * goes through in one call from the pages themselves (ITER_BVEC).
  */
-static int kcr_file_io(struct file *file, void *buf, size_t len, bool write,
+static int kcr_file_io(struct file *file, struct iov_iter *iter, bool write,
 		       bool lock_pos, size_t *done)
 {
 	bool stream = file->f_mode & FMODE_STREAM;
@@ -196,20 +203,22 @@ static int kcr_file_io(struct file *file, void *buf, size_t len, bool write,
 		return -EINTR;
 	if (!stream)
 		pos = file->f_pos;
-	while (*done < len) {
-		size_t chunk = min_t(size_t, len - *done, MAX_RW_COUNT);
+	while (iov_iter_count(iter)) {
+		/* As read(2) and write(2), at most MAX_RW_COUNT at once. */
+		size_t left = iov_iter_count(iter);
+		size_t chunk = min_t(size_t, left, MAX_RW_COUNT);
 		ssize_t n;
 
 		if (fatal_signal_pending(current)) {
 			ret = -EINTR;
 			break;
 		}
+		iov_iter_truncate(iter, chunk);
 		if (write)
-			n = kernel_write(file, buf + *done, chunk,
-					 stream ? NULL : &pos);
+			n = kcr_iter_write(file, iter, stream ? NULL : &pos);
 		else
-			n = kernel_read(file, buf + *done, chunk,
-					stream ? NULL : &pos);
+			n = vfs_iter_read(file, iter, stream ? NULL : &pos, 0);
+		iov_iter_reexpand(iter, left - (n > 0 ? n : 0));
 		if (n > 0) {
 			*done += n;
 			cond_resched();
@@ -255,13 +264,12 @@ void ckpt_unlock_image_pos(struct ckpt_ctx *ctx)
 	ctx->pos_locked = false;
 }
 
-int ckpt_write(struct ckpt_ctx *ctx, const void *buf, size_t len)
+static int kcr_write_iter(struct ckpt_ctx *ctx, struct iov_iter *iter)
 {
-	size_t done;
+	size_t len = iov_iter_count(iter), done;
 	int ret;
 
-	ret = kcr_file_io(ctx->file, (void *)buf, len, true, !ctx->pos_locked,
-			  &done);
+	ret = kcr_file_io(ctx->file, iter, true, !ctx->pos_locked, &done);
 	ctx->pos += done;
 	if (ret)
 		return ckpt_err(ctx, ret, "writing %zu bytes of the image",
@@ -269,12 +277,12 @@ int ckpt_write(struct ckpt_ctx *ctx, const void *buf, size_t len)
 	return 0;
 }
 
-int ckpt_read(struct ckpt_ctx *ctx, void *buf, size_t len)
+static int kcr_read_iter(struct ckpt_ctx *ctx, struct iov_iter *iter)
 {
-	size_t done;
+	size_t len = iov_iter_count(iter), done;
 	int ret;
 
-	ret = kcr_file_io(ctx->file, buf, len, false, !ctx->pos_locked, &done);
+	ret = kcr_file_io(ctx->file, iter, false, !ctx->pos_locked, &done);
 	ctx->pos += done;
 	if (ret)
 		return ckpt_err(ctx, ret, "reading %zu bytes of the image",
@@ -284,6 +292,45 @@ int ckpt_read(struct ckpt_ctx *ctx, void *buf, size_t len)
 				"image truncated: %zu of %zu bytes before end of file",
 				done, len);
 	return 0;
+}
+
+int ckpt_write(struct ckpt_ctx *ctx, const void *buf, size_t len)
+{
+	struct kvec kv = { .iov_base = (void *)buf, .iov_len = len };
+	struct iov_iter iter;
+
+	iov_iter_kvec(&iter, ITER_SOURCE, &kv, 1, len);
+	return kcr_write_iter(ctx, &iter);
+}
+
+int ckpt_read(struct ckpt_ctx *ctx, void *buf, size_t len)
+{
+	struct kvec kv = { .iov_base = buf, .iov_len = len };
+	struct iov_iter iter;
+
+	iov_iter_kvec(&iter, ITER_DEST, &kv, 1, len);
+	return kcr_read_iter(ctx, &iter);
+}
+
+/*
+ * Whole pages, in one call for the chunk: the file system copies from
+ * (into) each page itself, with no mapping of ours in between.
+ */
+int ckpt_write_pages(struct ckpt_ctx *ctx, struct bio_vec *bv,
+		     unsigned int nr)
+{
+	struct iov_iter iter;
+
+	iov_iter_bvec(&iter, ITER_SOURCE, bv, nr, (size_t)nr * PAGE_SIZE);
+	return kcr_write_iter(ctx, &iter);
+}
+
+int ckpt_read_pages(struct ckpt_ctx *ctx, struct bio_vec *bv, unsigned int nr)
+{
+	struct iov_iter iter;
+
+	iov_iter_bvec(&iter, ITER_DEST, bv, nr, (size_t)nr * PAGE_SIZE);
+	return kcr_read_iter(ctx, &iter);
 }
 
 void *ckpt_hdr_get_type(struct ckpt_ctx *ctx, size_t len, u32 type)
@@ -567,12 +614,15 @@ static size_t kcr_format_msg(struct ckpt_ctx *ctx, int err, const char *fmt,
  */
 static void kcr_log_write(struct ckpt_ctx *ctx, size_t n)
 {
+	struct kvec kv = { .iov_base = ctx->msg_buf, .iov_len = n + 1 };
+	struct iov_iter iter;
 	size_t done;
 
 	if (!ctx->logfile)
 		return;
 	ctx->msg_buf[n] = '\n';
-	kcr_file_io(ctx->logfile, ctx->msg_buf, n + 1, true, false, &done);
+	iov_iter_kvec(&iter, ITER_SOURCE, &kv, 1, n + 1);
+	kcr_file_io(ctx->logfile, &iter, true, false, &done);
 	ctx->msg_buf[n] = '\0';
 }
 

@@ -44,6 +44,7 @@
 #define CKPT_CTX_CHECKPOINT	1
 #define CKPT_CTX_RESTART	2
 
+struct bio_vec;
 struct ckpt_obj_hash;
 struct nsproxy;
 
@@ -169,6 +170,10 @@ void ckpt_ctx_free(struct ckpt_ctx *ctx);
  */
 int ckpt_write(struct ckpt_ctx *ctx, const void *buf, size_t len);
 int ckpt_read(struct ckpt_ctx *ctx, void *buf, size_t len);
+/* nr whole pages, bv[i] each (struct bio_vec from <linux/bvec.h>). */
+int ckpt_write_pages(struct ckpt_ctx *ctx, struct bio_vec *bv,
+		     unsigned int nr);
+int ckpt_read_pages(struct ckpt_ctx *ctx, struct bio_vec *bv, unsigned int nr);
 /*
  * Checkpoint: hold the image's f_pos_lock (killably; -EINTR) from before
  * the target's exec_update_lock to the end, in the order of a read(2) of

@@ -45,10 +45,10 @@
  */
 #include <linux/auxvec.h>
 #include <linux/build_bug.h>
+#include <linux/bvec.h>
 #include <linux/dcache.h>
 #include <linux/err.h>
 #include <linux/file.h>
-#include <linux/highmem.h>
 #include <linux/hugetlb_inline.h>
 #include <linux/limits.h>
 #include <linux/minmax.h>
@@ -103,12 +103,14 @@ struct kcr_mm_snap {
 
 /*
  * One PGARR record being filled: header and addresses in one buffer, so
- * that they go out in a single write before the pages.
+ * that they go out in a single write before the pages, which go out in
+ * one more (ckpt_write_pages()).
  */
 struct kcr_pgarr {
 	struct ckpt_hdr_pgarr *hdr;	/* followed by the addresses */
 	u64 *addrs;
 	struct page **pages;		/* referenced */
+	struct bio_vec *bv;
 	unsigned int nr;
 };
 
@@ -308,18 +310,15 @@ static int kcr_write_pgarr(struct ckpt_ctx *ctx, struct kcr_pgarr *pa)
 	pa->hdr->nr_pages = pa->nr;
 	pa->hdr->__pad = 0;
 	ret = ckpt_write(ctx, pa->hdr, alen);
-	for (i = 0; i < pa->nr; i++) {
-		struct page *page = pa->pages[i];
-
-		if (!ret) {
-			void *kaddr = kmap_local_page(page);
-
-			ret = ckpt_write(ctx, kaddr, PAGE_SIZE);
-			kunmap_local(kaddr);
+	if (!ret && pa->nr) {
+		for (i = 0; i < pa->nr; i++) {
+			pa->bv[i].bv_page = pa->pages[i];
+			pa->bv[i].bv_len = PAGE_SIZE;
+			pa->bv[i].bv_offset = 0;
 		}
-		put_page(page);
+		ret = ckpt_write_pages(ctx, pa->bv, pa->nr);
 	}
-	pa->nr = 0;
+	kcr_pgarr_release(pa);
 	return ret;
 }
 
@@ -330,9 +329,12 @@ static int kcr_pgarr_alloc(struct kcr_pgarr *pa)
 			   CKPT_PGARR_MAX_PAGES * sizeof(u64), GFP_KERNEL);
 	pa->pages = kvmalloc_array(CKPT_PGARR_MAX_PAGES, sizeof(*pa->pages),
 				   GFP_KERNEL);
-	if (!pa->hdr || !pa->pages) {
+	pa->bv = kvmalloc_array(CKPT_PGARR_MAX_PAGES, sizeof(*pa->bv),
+				GFP_KERNEL);
+	if (!pa->hdr || !pa->pages || !pa->bv) {
 		kvfree(pa->hdr);
 		kvfree(pa->pages);
+		kvfree(pa->bv);
 		return -ENOMEM;
 	}
 	pa->addrs = (u64 *)(pa->hdr + 1);
@@ -344,6 +346,7 @@ static void kcr_pgarr_free(struct kcr_pgarr *pa)
 	kcr_pgarr_release(pa);
 	kvfree(pa->hdr);
 	kvfree(pa->pages);
+	kvfree(pa->bv);
 }
 
 /* The pages of one VMA as PGARR records, then the empty one. */

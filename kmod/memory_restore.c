@@ -24,7 +24,8 @@
  *    reading the image straight into them: get_user_pages() with
  *    FOLL_FORCE | FOLL_WRITE faults them in (breaking COW for file pages,
  *    writing through PROT_NONE and read-only protections like ptrace
- *    does), and one chunk of them is read at once through a vmap();
+ *    does), and one chunk of them is read at once, straight into the
+ *    pages (ckpt_read_pages());
  *  - the mm fields, auxv and /proc/PID/exe are set last, with the checks
  *    of prctl(PR_SET_MM_MAP).
  *
@@ -34,6 +35,7 @@
  * mmap_min_addr, RLIMIT_AS, overcommit.
  */
 #include <linux/auxvec.h>
+#include <linux/bvec.h>
 #include <linux/capability.h>
 #include <linux/err.h>
 #include <linux/file.h>
@@ -45,7 +47,6 @@
 #include <linux/sched/coredump.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
-#include <linux/vmalloc.h>
 
 #include <asm/cacheflush.h>
 
@@ -71,6 +72,7 @@ struct kcr_mm_restore {
 	/* One PGARR chunk. */
 	u64 *addrs;
 	struct page **pages;
+	struct bio_vec *bv;
 };
 
 #define KCR_VMA_PROT_FLAGS	(VM_READ | VM_WRITE | VM_EXEC)
@@ -442,7 +444,6 @@ static int kcr_fill_pages(struct ckpt_ctx *ctx, struct kcr_mm_restore *r,
 {
 	const unsigned int gup_flags = FOLL_WRITE | FOLL_FORCE;
 	unsigned int got = 0, i;
-	void *vaddr;
 	int ret = 0;
 
 	while (got < nr) {
@@ -463,24 +464,19 @@ static int kcr_fill_pages(struct ckpt_ctx *ctx, struct kcr_mm_restore *r,
 		got += n;
 	}
 
-	/* One read for the whole chunk when it can be mapped at once. */
-	vaddr = vmap(r->pages, nr, VM_MAP, PAGE_KERNEL);
-	if (vaddr) {
-		ret = ckpt_read(ctx, vaddr, (size_t)nr * PAGE_SIZE);
-		if (!ret && exec)
-			flush_icache_range((unsigned long)vaddr,
-					   (unsigned long)vaddr + nr * PAGE_SIZE);
-		vunmap(vaddr);
-	} else {
-		for (i = 0; i < nr && !ret; i++) {
-			vaddr = kmap_local_page(r->pages[i]);
-			ret = ckpt_read(ctx, vaddr, PAGE_SIZE);
-			if (!ret && exec)
-				flush_icache_range((unsigned long)vaddr,
-						   (unsigned long)vaddr +
-						   PAGE_SIZE);
-			kunmap_local(vaddr);
-		}
+	/* One read for the whole chunk, straight into the pages. */
+	for (i = 0; i < nr; i++) {
+		r->bv[i].bv_page = r->pages[i];
+		r->bv[i].bv_len = PAGE_SIZE;
+		r->bv[i].bv_offset = 0;
+	}
+	ret = ckpt_read_pages(ctx, r->bv, nr);
+	for (i = 0; !ret && exec && i < nr; i++) {
+		void *vaddr = kmap_local_page(r->pages[i]);
+
+		flush_icache_range((unsigned long)vaddr,
+				   (unsigned long)vaddr + PAGE_SIZE);
+		kunmap_local(vaddr);
 	}
 out:
 	for (i = 0; i < got; i++) {
@@ -717,6 +713,7 @@ static void kcr_mm_restore_free(struct ckpt_ctx *ctx,
 {
 	kvfree(r->addrs);
 	kvfree(r->pages);
+	kvfree(r->bv);
 	if (r->auxv)
 		ckpt_hdr_put(ctx, (struct ckpt_hdr *)r->auxv - 1);
 	if (r->hmm)
@@ -759,7 +756,9 @@ static int kcr_read_mm(struct ckpt_ctx *ctx, struct kcr_mm_restore *r,
 				  GFP_KERNEL);
 	r->pages = kvmalloc_array(CKPT_PGARR_MAX_PAGES, sizeof(*r->pages),
 				  GFP_KERNEL);
-	if (!r->addrs || !r->pages)
+	r->bv = kvmalloc_array(CKPT_PGARR_MAX_PAGES, sizeof(*r->bv),
+			       GFP_KERNEL);
+	if (!r->addrs || !r->pages || !r->bv)
 		return ckpt_err(ctx, -ENOMEM, "no memory for a page chunk");
 	return 0;
 }

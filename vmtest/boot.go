@@ -103,8 +103,9 @@ func moduleRoot() (string, error) {
 // BuildInitramfs compiles the in-guest test binaries, u-root's init, the
 // guest runner and the kcr tool for the arch and packs them with the
 // modules into one initramfs. kcr_warn.ko must exist; kcr.ko goes in if
-// it does (see HasModule).
-func BuildInitramfs(b Build, log io.Writer) error {
+// it does (see HasModule). extra are more files, as uimage specs
+// (host:guest paths).
+func BuildInitramfs(b Build, log io.Writer, extra ...string) error {
 	root, err := moduleRoot()
 	if err != nil {
 		return err
@@ -151,6 +152,7 @@ func BuildInitramfs(b Build, log io.Writer) error {
 		uimage.WithUinit("kcr-guest"),
 		uimage.WithFiles(workloads...),
 		uimage.WithFiles(modules...),
+		uimage.WithFiles(extra...),
 		uimage.WithFiles(guestTest+":"+strings.TrimPrefix(guestproto.TestDir, "/")+"/guest.test"),
 	)
 	if err != nil {

@@ -2,7 +2,8 @@
 # Install what building and testing kcr needs on a Debian 12 host: QEMU for
 # the three guests, the cross compilers, kbuild's host tools, the kernel
 # source for checkpatch, pahole (6.12's kbuild runs it on every module),
-# and the Go modules. Idempotent: it installs only
+# CRIU (make bench runs it in the x86-64 guest beside kcr), and the Go
+# modules. Idempotent: it installs only
 # what is missing.
 set -euo pipefail
 
@@ -11,7 +12,7 @@ pkgs=(
 	qemu-system-x86 qemu-system-misc qemu-system-ppc
 	gcc-s390x-linux-gnu gcc-powerpc64le-linux-gnu
 	libc6-dev-s390x-cross libc6-dev-ppc64el-cross
-	linux-source-6.1
+	linux-source-6.1 criu
 )
 missing=()
 for p in "${pkgs[@]}"; do

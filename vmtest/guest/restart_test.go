@@ -214,6 +214,9 @@ func TestRestartCorruptRecords(t *testing.T) {
 		// The coordinator would get it: stopped or ended by its child.
 		{"exit signal SIGSTOP", uapi.CKPT_HDR_TASK, unsafe.Offsetof(task.ExitSignal), uint64(syscall.SIGSTOP), 4, syscall.EPERM},
 		{"exit signal SIGHUP", uapi.CKPT_HDR_TASK, unsafe.Offsetof(task.ExitSignal), uint64(syscall.SIGHUP), 4, syscall.EPERM},
+		{"exit signal SIGUSR1", uapi.CKPT_HDR_TASK, unsafe.Offsetof(task.ExitSignal), uint64(syscall.SIGUSR1), 4, syscall.EPERM},
+		// Fatal to a Go restarter: its runtime leaves 32 to glibc.
+		{"exit signal 32", uapi.CKPT_HDR_TASK, unsafe.Offsetof(task.ExitSignal), 32, 4, syscall.EPERM},
 		{"policy", uapi.CKPT_HDR_TASK, unsafe.Offsetof(task.Policy), 6, 4, syscall.EINVAL},
 		{"nice", uapi.CKPT_HDR_TASK, unsafe.Offsetof(task.Nice), 20, 4, syscall.EINVAL},
 		{"robust list length", uapi.CKPT_HDR_TASK, unsafe.Offsetof(task.RobustListLen), 5, 8, syscall.EINVAL},

@@ -15,6 +15,9 @@ const (
 	WarnModule = Dir + "/kcr_warn.ko"
 	TestDir    = Dir + "/tests"
 	BinDir     = Dir + "/bin" // the C workloads of vmtest/workloads
+	// The kernel modules that CRIU needs (make bench), NN-name.ko in the
+	// order they load in.
+	CRIUModuleDir = Dir + "/criu-modules"
 )
 
 // Console markers, each alone on a line.
@@ -37,6 +40,10 @@ const (
 	CarryPrefix    = "KCR-CARRY "
 	CarryEndMarker = "KCR-CARRY-END"
 )
+
+// The memory benchmark (make bench) prints each figure on a line
+// "BenchMemPrefix MIB COLUMN SECONDS" for the host's plot.
+const BenchMemPrefix = "kcr-bench-mem"
 
 // KernelProblem matches the kernel log lines that fail a guest run:
 // oopses, BUGs, WARN()s, stack dumps, lockdep and RCU reports, sanitizer

@@ -46,19 +46,8 @@ var (
 // command, and prints the time per task: it should not grow with the
 // number of tasks.
 func runTreeBench(k taskBench, sizes []string) int {
-	// The killed originals and the restarted trees' orphans come to us,
-	// to be reaped: their pids must be free for the next restart.
-	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		fmt.Printf("kcr-guest: subreaper: %v\n", err)
-		return 1
-	}
-	if err := freezer.Mount(); err != nil {
-		fmt.Printf("kcr-guest: %v\n", err)
-		return 1
-	}
-	d, err := kcr.Open()
-	if err != nil {
-		fmt.Printf("kcr-guest: %v\n", err)
+	d := benchDevice()
+	if d == nil {
 		return 1
 	}
 	defer d.Close()
@@ -83,6 +72,27 @@ func runTreeBench(k taskBench, sizes []string) int {
 			r.cliCkpt.Seconds(), per(r.cliCkpt), r.cliRest.Seconds(), per(r.cliRest))
 	}
 	return 0
+}
+
+// benchDevice prepares the guest for a benchmark and opens kcr's device;
+// nil (it said why) if it cannot. The killed originals and the restarted
+// processes' orphans come to us, to be reaped: their pids must be free
+// for the next restart.
+func benchDevice() *kcr.Device {
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		fmt.Printf("kcr-guest: subreaper: %v\n", err)
+		return nil
+	}
+	if err := freezer.Mount(); err != nil {
+		fmt.Printf("kcr-guest: %v\n", err)
+		return nil
+	}
+	d, err := kcr.Open()
+	if err != nil {
+		fmt.Printf("kcr-guest: %v\n", err)
+		return nil
+	}
+	return d
 }
 
 func benchTree(d *kcr.Device, k taskBench, n int) (*treeResult, error) {

@@ -201,7 +201,7 @@ func runDemo() int {
 	return 0
 }
 
-// runBench runs the bench workload for the sizes (MiB) asked for, then
+// runBench runs the memory benchmark for the sizes (MiB) asked for, then
 // the process tree benchmark (kcr.benchtree: tree sizes, default
 // 10,100,1000) and the thread benchmark (kcr.benchthreads: threads of
 // one process, default 1,16,256).
@@ -209,12 +209,8 @@ func runBench(sizes []string) int {
 	if rc := loadModule(guestproto.Module, ""); rc != 0 {
 		return rc
 	}
-	fmt.Println("checkpoint and restart against memcpy, in this guest (best of 3):")
-	cmd := exec.Command(filepath.Join(guestproto.BinDir, "bench"), sizes...)
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stdout
-	if err := cmd.Run(); err != nil {
-		fmt.Printf("kcr-guest: bench: %v\n", err)
-		return 1
+	if rc := runMemBench(sizes); rc != 0 {
+		return rc
 	}
 	for _, b := range []struct {
 		k            taskBench

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/kcr-dev/kcr/vmtest"
@@ -39,7 +40,19 @@ func main() {
 		}
 	}
 	fmt.Fprintf(os.Stderr, "kcr-vm: building the %s initramfs\n", b.Name())
-	if err := vmtest.BuildInitramfs(b, os.Stderr); err != nil {
+	var extra []string
+	if *mode == "bench" {
+		// CRIU runs beside kcr in the memory benchmark.
+		if extra, err = vmtest.CRIUFiles(b.Arch); err != nil {
+			fail(err)
+		}
+		mods, err := vmtest.CRIUModuleFiles(b)
+		if err != nil {
+			fail(err)
+		}
+		extra = append(extra, mods...)
+	}
+	if err := vmtest.BuildInitramfs(b, os.Stderr, extra...); err != nil {
 		fail(err)
 	}
 	fmt.Fprintf(os.Stderr, "kcr-vm: booting %s\n", b.Kernel)
@@ -54,6 +67,15 @@ func main() {
 	g := vmtest.ParseConsole(out)
 	if f := g.Failures(*mode == "suite"); len(f) > 0 {
 		fail(fmt.Errorf("guest run failed:\n  %s", strings.Join(f, "\n  ")))
+	}
+	if *mode == "bench" {
+		// The memory benchmark's plot, beside the build it measured.
+		path := filepath.Join(*build, "bench-memory.svg")
+		title := fmt.Sprintf("kcr and CRIU, %s guest under %s", b.Name(), "QEMU")
+		if err := vmtest.PlotBench(vmtest.ParseBenchFigures(out), title, path); err != nil {
+			fail(err)
+		}
+		fmt.Fprintf(os.Stderr, "kcr-vm: wrote %s\n", path)
 	}
 	fmt.Fprintf(os.Stderr, "kcr-vm: %s guest finished cleanly\n", b.Name())
 }

@@ -1,0 +1,379 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	kcr "github.com/kcr-dev/kcr/lib"
+	"github.com/kcr-dev/kcr/lib/freezer"
+	"github.com/kcr-dev/kcr/vmtest/guestproto"
+)
+
+// memRounds: every figure of the memory benchmark is the best of this
+// many runs.
+const memRounds = 3
+
+// criuPath is where the harness puts Debian's criu in the bench guest.
+const criuPath = "/usr/sbin/criu"
+
+// memResult is one row of the memory benchmark: a process holding mib
+// MiB of a pattern (0: a tiny process of a few pages).
+type memResult struct {
+	mib                      int
+	memcpyTouched, memcpyNew time.Duration // bench memcpy
+	ckpt, restart            time.Duration // kcr ioctls through lib, the tree frozen before
+	cliCkpt, cliRestart      time.Duration // kcr checkpoint --freeze, kcr restart --detach
+	criuDump, criuRestore    time.Duration // criu dump -R, criu restore -d
+	kcrImage, criuImage      int64         // bytes
+}
+
+// A column of the table: its title and where its figure is.
+type memColumn struct {
+	name string // also the key of the kcr-bench-mem lines the host plots
+	get  func(*memResult) time.Duration
+}
+
+var memColumns = []memColumn{
+	{"memcpy", func(r *memResult) time.Duration { return r.memcpyTouched }},
+	{"memcpy-new", func(r *memResult) time.Duration { return r.memcpyNew }},
+	{"kcr-ckpt", func(r *memResult) time.Duration { return r.ckpt }},
+	{"kcr-cli-ckpt", func(r *memResult) time.Duration { return r.cliCkpt }},
+	{"criu-dump", func(r *memResult) time.Duration { return r.criuDump }},
+	{"kcr-restart", func(r *memResult) time.Duration { return r.restart }},
+	{"kcr-cli-restart", func(r *memResult) time.Duration { return r.cliRestart }},
+	{"criu-restore", func(r *memResult) time.Duration { return r.criuRestore }},
+}
+
+// runMemBench measures, for each size, kcr and CRIU checkpointing and
+// restoring the same kind of process (vmtest/workloads/bench hold), with
+// the images in the same place (/tmp, the initramfs' tmpfs), beside
+// memcpy of that much memory. It prints a table of seconds and ratios to
+// memcpy, and one "kcr-bench-mem MIB COLUMN SECONDS" line per figure for
+// the host's plot.
+func runMemBench(sizes []string) int {
+	// What CRIU needs of the kernel (vmtest.CRIUModuleFiles).
+	mods, _ := filepath.Glob(filepath.Join(guestproto.CRIUModuleDir, "*.ko"))
+	for _, m := range mods {
+		if rc := loadModule(m, ""); rc != 0 {
+			return rc
+		}
+	}
+	d := benchDevice()
+	if d == nil {
+		return 1
+	}
+	defer d.Close()
+	var rows []*memResult
+	for _, s := range sizes {
+		mib, err := strconv.Atoi(s)
+		if err != nil || mib < 0 {
+			fmt.Printf("kcr-guest: bad size %q\n", s)
+			return 1
+		}
+		r, err := benchMem(d, mib)
+		if err != nil {
+			fmt.Printf("kcr-guest: memory benchmark of %d MiB: %v\n", mib, err)
+			return 1
+		}
+		for _, c := range memColumns {
+			if t := c.get(r); t > 0 {
+				fmt.Printf("%s %d %s %.6f\n", guestproto.BenchMemPrefix, r.mib, c.name, t.Seconds())
+			}
+		}
+		rows = append(rows, r)
+	}
+	printMemTable(rows)
+	return 0
+}
+
+func printMemTable(rows []*memResult) {
+	fmt.Printf("\nkcr and CRIU on one process holding N MiB, in this guest (seconds, best of %d; x: to memcpy of touched memory):\n", memRounds)
+	fmt.Printf("%6s", "MiB")
+	for _, c := range memColumns {
+		fmt.Printf(" %16s", c.name)
+	}
+	fmt.Printf(" %10s %10s\n", "kcr MiB", "criu MiB")
+	for _, r := range rows {
+		fmt.Printf("%6d", r.mib)
+		for _, c := range memColumns {
+			t := c.get(r)
+			switch {
+			case t == 0:
+				fmt.Printf(" %16s", "-")
+			case r.memcpyTouched > 0 && c.name != "memcpy":
+				fmt.Printf(" %8.3f %6.2fx", t.Seconds(), t.Seconds()/r.memcpyTouched.Seconds())
+			default:
+				fmt.Printf(" %16.3f", t.Seconds())
+			}
+		}
+		fmt.Printf(" %10.1f %10.1f\n", float64(r.kcrImage)/(1<<20), float64(r.criuImage)/(1<<20))
+	}
+}
+
+func benchMem(d *kcr.Device, mib int) (*memResult, error) {
+	r := &memResult{mib: mib}
+	if mib > 0 {
+		out, err := exec.Command(filepath.Join(guestproto.BinDir, "bench"), "memcpy", strconv.Itoa(mib)).CombinedOutput()
+		if err != nil {
+			return nil, fmt.Errorf("bench memcpy: %v\n%s", err, out)
+		}
+		var touched, fresh float64
+		if _, err := fmt.Sscanf(string(out), "touched %g fresh %g", &touched, &fresh); err != nil {
+			return nil, fmt.Errorf("bench memcpy said %q", out)
+		}
+		r.memcpyTouched = seconds(touched)
+		r.memcpyNew = seconds(fresh)
+	}
+	if err := benchKcr(d, r); err != nil {
+		return nil, fmt.Errorf("kcr: %w", err)
+	}
+	if err := benchCRIU(r); err != nil {
+		return nil, fmt.Errorf("criu: %w", err)
+	}
+	return r, nil
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// A holder: bench hold, started in a session of its own with its stdio
+// on /dev/null, as a daemon would be (CRIU wants no terminal).
+type holder struct {
+	pid   int
+	ready string
+}
+
+func startHolder(mib int) (*holder, error) {
+	h := &holder{ready: filepath.Join(os.TempDir(), "bench-hold.ready")}
+	_ = os.Remove(h.ready)
+	cmd := exec.Command(filepath.Join(guestproto.BinDir, "bench"), "hold", strconv.Itoa(mib), h.ready)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	h.pid = cmd.Process.Pid
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		if _, err := os.Stat(h.ready); err == nil {
+			return h, nil
+		}
+		var ws unix.WaitStatus
+		if pid, _ := unix.Wait4(h.pid, &ws, unix.WNOHANG, nil); pid > 0 || time.Now().After(deadline) {
+			h.kill()
+			return nil, fmt.Errorf("bench hold %d did not get ready (%v)", mib, ws)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// kill kills the holder and reaps it (as parent or subreaper), so that
+// its pid is free for the restore.
+func (h *holder) kill() error {
+	if err := unix.Kill(h.pid, unix.SIGKILL); err != nil {
+		return err
+	}
+	var ws unix.WaitStatus
+	_, err := unix.Wait4(h.pid, &ws, unix.WALL, nil)
+	return err
+}
+
+// check asks the restored holder to check its memory.
+func (h *holder) check() error {
+	result := h.ready + ".check"
+	_ = os.Remove(result)
+	if err := unix.Kill(h.pid, unix.SIGUSR1); err != nil {
+		return fmt.Errorf("restored holder: %w", err)
+	}
+	for deadline := time.Now().Add(5 * time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if b, err := os.ReadFile(result); err == nil && len(b) == 2 {
+			if string(b) != "ok" {
+				return fmt.Errorf("the restored holder's memory is not what it was")
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("the restored holder did not answer")
+}
+
+// benchKcr checkpoints and restarts one holder memRounds times through
+// lib (frozen by us first; the time of the ioctl alone) and through the
+// kcr command (freezing included); each restart brings back the process
+// that the next round checkpoints.
+func benchKcr(d *kcr.Device, r *memResult) error {
+	img := filepath.Join(os.TempDir(), "bench-mem.img")
+	defer os.Remove(img)
+	h, err := startHolder(r.mib)
+	if err != nil {
+		return err
+	}
+	r.ckpt, r.restart, r.cliCkpt, r.cliRestart = time.Hour, time.Hour, time.Hour, time.Hour
+	for round := 0; round < memRounds; round++ {
+		t, err := kcrCheckpoint(d, h.pid, img)
+		if err != nil {
+			h.kill()
+			return err
+		}
+		r.ckpt = min(r.ckpt, t)
+		if t, err = kcrRestart(d, h, img, false); err != nil {
+			return err
+		}
+		r.restart = min(r.restart, t)
+
+		start := time.Now()
+		out, err := exec.Command("/bin/kcr", "checkpoint", "--freeze", strconv.Itoa(h.pid), "-o", img).CombinedOutput()
+		t = time.Since(start)
+		if err != nil {
+			h.kill()
+			return fmt.Errorf("kcr checkpoint: %v\n%s", err, out)
+		}
+		r.cliCkpt = min(r.cliCkpt, t)
+		if t, err = kcrRestart(d, h, img, true); err != nil {
+			return err
+		}
+		r.cliRestart = min(r.cliRestart, t)
+	}
+	if st, err := os.Stat(img); err == nil {
+		r.kcrImage = st.Size()
+	}
+	err = h.check()
+	if kerr := h.kill(); err == nil {
+		err = kerr
+	}
+	return err
+}
+
+// kcrCheckpoint freezes pid in a cgroup of its own, times the checkpoint
+// ioctl into img, thaws it and moves it back.
+func kcrCheckpoint(d *kcr.Device, pid int, img string) (time.Duration, error) {
+	cg, err := freezer.New(fmt.Sprintf("kcr-bench-mem-%d", time.Now().UnixNano()))
+	if err != nil {
+		return 0, err
+	}
+	defer cg.Remove()
+	root := &freezer.Cgroup{Path: freezer.Root}
+	defer root.Add(pid)
+	if err := cg.Add(pid); err != nil {
+		return 0, err
+	}
+	if err := cg.Freeze(); err != nil {
+		return 0, err
+	}
+	defer cg.Thaw()
+	f, err := os.Create(img)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	start := time.Now()
+	_, err = d.Checkpoint(pid, f, kcr.CheckpointOptions{Subtree: true, Log: os.Stdout})
+	return time.Since(start), err
+}
+
+// kcrRestart kills the holder and times its restart from img, through
+// lib or the kcr command.
+func kcrRestart(d *kcr.Device, h *holder, img string, cli bool) (time.Duration, error) {
+	if err := h.kill(); err != nil {
+		return 0, err
+	}
+	var (
+		pid  int
+		took time.Duration
+	)
+	if cli {
+		start := time.Now()
+		out, err := exec.Command("/bin/kcr", "restart", "--detach", "-i", img).CombinedOutput()
+		took = time.Since(start)
+		if err != nil {
+			return 0, fmt.Errorf("kcr restart: %v\n%s", err, out)
+		}
+		pid, _ = strconv.Atoi(strings.TrimSpace(string(out)))
+	} else {
+		f, err := os.Open(img)
+		if err != nil {
+			return 0, err
+		}
+		start := time.Now()
+		pid, err = d.Restart(f, kcr.RestartOptions{Log: os.Stdout})
+		took = time.Since(start)
+		f.Close()
+		if err != nil {
+			return 0, fmt.Errorf("restart: %w", err)
+		}
+	}
+	if pid != h.pid {
+		return 0, fmt.Errorf("restarted as pid %d, want %d", pid, h.pid)
+	}
+	return took, nil
+}
+
+// benchCRIU dumps (leaving it running, as kcr checkpoint does) and
+// restores a holder memRounds times with Debian's criu.
+func benchCRIU(r *memResult) error {
+	dir := filepath.Join(os.TempDir(), "bench-criu")
+	defer os.RemoveAll(dir)
+	h, err := startHolder(r.mib)
+	if err != nil {
+		return err
+	}
+	r.criuDump, r.criuRestore = time.Hour, time.Hour
+	for round := 0; round < memRounds; round++ {
+		if err := os.RemoveAll(dir); err != nil {
+			return err
+		}
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			return err
+		}
+		t, err := criu(dir, "dump", "-t", strconv.Itoa(h.pid), "--leave-running")
+		if err != nil {
+			h.kill()
+			return err
+		}
+		r.criuDump = min(r.criuDump, t)
+		if err := h.kill(); err != nil {
+			return err
+		}
+		if t, err = criu(dir, "restore", "--restore-detached"); err != nil {
+			return err
+		}
+		r.criuRestore = min(r.criuRestore, t)
+	}
+	r.criuImage = dirSize(dir)
+	err = h.check()
+	if kerr := h.kill(); err == nil {
+		err = kerr
+	}
+	return err
+}
+
+// criu runs one criu command on the image directory dir and times it;
+// its log is shown when it fails.
+func criu(dir, op string, args ...string) (time.Duration, error) {
+	log := op + ".log"
+	args = append([]string{op, "-D", dir, "-o", log, "-v2"}, args...)
+	start := time.Now()
+	out, err := exec.Command(criuPath, args...).CombinedOutput()
+	took := time.Since(start)
+	if err != nil {
+		l, _ := os.ReadFile(filepath.Join(dir, log))
+		return 0, fmt.Errorf("criu %s: %v\n%s%s", op, err, out, l)
+	}
+	return took, nil
+}
+
+func dirSize(dir string) int64 {
+	var n int64
+	_ = filepath.Walk(dir, func(_ string, fi os.FileInfo, err error) error {
+		if err == nil && fi.Mode().IsRegular() {
+			n += fi.Size()
+		}
+		return nil
+	})
+	return n
+}
