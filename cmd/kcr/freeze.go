@@ -206,7 +206,7 @@ type mover struct {
 // moveIn moves what of the tree is not in the cgroup yet; it tells
 // whether it found any such process.
 func (m *mover) moveIn() (bool, error) {
-	table, err := readProcTable()
+	table, err := readSubtree(m.root)
 	if err != nil {
 		return false, err
 	}

@@ -69,6 +69,51 @@ func readProcTable() (procTable, error) {
 	return t, nil
 }
 
+// readSubtree reads the processes of root's tree only, going down from
+// it through each thread's /proc/PID/task/TID/children: its cost follows
+// the tree, not the whole system (reading every process of /proc was
+// most of the time a tiny checkpoint took). The list of a process that
+// forks or exits meanwhile may be stale, as /proc's own is; freezeTree
+// reads again once the tree is frozen. Kernels without
+// CONFIG_PROC_CHILDREN get the whole table.
+func readSubtree(root int) (procTable, error) {
+	t := procTable{}
+	todo := []int{root}
+	for len(todo) > 0 {
+		pid := todo[0]
+		todo = todo[1:]
+		p, err := readProc(pid)
+		if err != nil {
+			if pid == root {
+				return nil, err
+			}
+			continue // ended meanwhile
+		}
+		t[pid] = p
+		files, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+		if err != nil {
+			return nil, err
+		}
+		if len(files) == 0 {
+			if _, err := os.Stat(fmt.Sprintf("/proc/%d/task", pid)); err == nil {
+				return readProcTable()
+			}
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				continue // the thread ended
+			}
+			for _, c := range strings.Fields(string(b)) {
+				if k, err := strconv.Atoi(c); err == nil && t[k].pid == 0 {
+					todo = append(todo, k)
+				}
+			}
+		}
+	}
+	return t, nil
+}
+
 // descendants returns root and every process below it, root first, each
 // parent before its children.
 func (t procTable) descendants(root int) []int {

@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"os/exec"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -42,4 +45,27 @@ func TestCheckpointUsage(t *testing.T) {
 		var out, errb bytes.Buffer
 		assert.Equal(t, 2, run(args, &out, &errb), "%v: %s", args, errb.String())
 	}
+}
+
+// readSubtree finds the same tree as the whole table does.
+func TestReadSubtree(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "sleep 30 & sleep 30 & wait")
+	require.NoError(t, cmd.Start())
+	defer func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}()
+	pid := cmd.Process.Pid
+	var sub procTable
+	require.Eventually(t, func() bool {
+		var err error
+		sub, err = readSubtree(pid)
+		return err == nil && len(sub.descendants(pid)) == 3
+	}, 10*time.Second, 10*time.Millisecond)
+	all, err := readProcTable()
+	require.NoError(t, err)
+	assert.Equal(t, all.descendants(pid), sub.descendants(pid))
+	_, err = readSubtree(1 << 30)
+	assert.Error(t, err)
 }

@@ -8,6 +8,10 @@
  *		(what copying memory costs), and into a freshly mapped
  *		buffer (which also pays a page fault and a zeroed page per
  *		page, as a restart that allocates its memory does).
+ *	bench write MIB FILE
+ *		prints "write S": the best of ROUNDS write(2)s of MIB MiB of
+ *		touched memory into the new file FILE (removed after), the
+ *		least that writing an image of that much memory there costs.
  *	bench hold MIB READY
  *		maps and fills MIB MiB with a pattern (0: only the program's
  *		own few pages), creates the file READY, and waits. SIGUSR1
@@ -107,6 +111,39 @@ static int bench_memcpy(size_t size)
 	return 0;
 }
 
+static int bench_write(size_t size, const char *path)
+{
+	uint64_t *src = fresh(size);
+	double best = 1e9, t;
+	size_t done;
+	ssize_t n;
+	int r, fd;
+
+	fill(src, size);
+	for (r = 0; r < ROUNDS; r++) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0) {
+			perror("bench: open");
+			return 1;
+		}
+		t = now();
+		for (done = 0; done < size; done += n) {
+			n = write(fd, (char *)src + done, size - done);
+			if (n <= 0) {
+				perror("bench: write");
+				return 1;
+			}
+		}
+		t = now() - t;
+		close(fd);
+		unlink(path);
+		if (t < best)
+			best = t;
+	}
+	printf("write %.9f\n", best);
+	return 0;
+}
+
 static volatile sig_atomic_t asked;
 
 static void on_usr1(int sig)
@@ -149,12 +186,14 @@ int main(int argc, char **argv)
 	size_t size;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: bench memcpy MIB | bench hold MIB READY\n");
+		fprintf(stderr, "usage: bench memcpy MIB | bench write MIB FILE | bench hold MIB READY\n");
 		return 2;
 	}
 	size = strtoul(argv[2], NULL, 0) << 20;
 	if (!strcmp(argv[1], "memcpy") && size)
 		return bench_memcpy(size);
+	if (!strcmp(argv[1], "write") && size && argc == 4)
+		return bench_write(size, argv[3]);
 	if (!strcmp(argv[1], "hold") && argc == 4)
 		return hold(size, argv[3]);
 	fprintf(stderr, "bench: bad arguments\n");

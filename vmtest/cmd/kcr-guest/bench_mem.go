@@ -29,6 +29,7 @@ const criuPath = "/usr/sbin/criu"
 type memResult struct {
 	mib                      int
 	memcpyTouched, memcpyNew time.Duration // bench memcpy
+	write                    time.Duration // bench write: touched memory into a file in /tmp
 	ckpt, restart            time.Duration // kcr ioctls through lib, the tree frozen before
 	cliCkpt, cliRestart      time.Duration // kcr checkpoint --freeze, kcr restart --detach
 	criuDump, criuRestore    time.Duration // criu dump -R, criu restore -d
@@ -44,6 +45,7 @@ type memColumn struct {
 var memColumns = []memColumn{
 	{"memcpy", func(r *memResult) time.Duration { return r.memcpyTouched }},
 	{"memcpy-new", func(r *memResult) time.Duration { return r.memcpyNew }},
+	{"write-tmpfs", func(r *memResult) time.Duration { return r.write }},
 	{"kcr-ckpt", func(r *memResult) time.Duration { return r.ckpt }},
 	{"kcr-cli-ckpt", func(r *memResult) time.Duration { return r.cliCkpt }},
 	{"criu-dump", func(r *memResult) time.Duration { return r.criuDump }},
@@ -55,7 +57,7 @@ var memColumns = []memColumn{
 // runMemBench measures, for each size, kcr and CRIU checkpointing and
 // restoring the same kind of process (vmtest/workloads/bench hold), with
 // the images in the same place (/tmp, the initramfs' tmpfs), beside
-// memcpy of that much memory. It prints a table of seconds and ratios to
+// memcpy of that much memory and write(2) of it into a file there. It prints a table of seconds and ratios to
 // memcpy, and one "kcr-bench-mem MIB COLUMN SECONDS" line per figure for
 // the host's plot.
 func runMemBench(sizes []string) int {
@@ -131,6 +133,16 @@ func benchMem(d *kcr.Device, mib int) (*memResult, error) {
 		}
 		r.memcpyTouched = seconds(touched)
 		r.memcpyNew = seconds(fresh)
+		out, err = exec.Command(filepath.Join(guestproto.BinDir, "bench"), "write", strconv.Itoa(mib),
+			filepath.Join(os.TempDir(), "bench-write")).CombinedOutput()
+		if err != nil {
+			return nil, fmt.Errorf("bench write: %v\n%s", err, out)
+		}
+		var w float64
+		if _, err := fmt.Sscanf(string(out), "write %g", &w); err != nil {
+			return nil, fmt.Errorf("bench write said %q", out)
+		}
+		r.write = seconds(w)
 	}
 	if err := benchKcr(d, r); err != nil {
 		return nil, fmt.Errorf("kcr: %w", err)
