@@ -147,10 +147,10 @@ fuzz-kernel: deps kmod
 		-kcr.fuzzn=$(N) -kcr.fuzztime=$(FUZZ_TIME) -kcr.fuzzseed=$(SEED) \
 		-kcr.timeout=$(GUEST_TIMEOUT)
 
-# Benchmarks, never timed tests: image decoding speed on the host.
-# The image decoder on the host, then checkpoint and restart of 256 MiB
-# and 1 GiB against memcpy in an x86-64 guest (with room for the process,
-# its image in /tmp and the restarted copy).
+# Benchmarks, never timed tests: the image decoder on the host, then, in
+# one x86-64 guest, kcr beside CRIU and memcpy on processes of a few pages
+# to 1 GiB (with room for the process, its image in /tmp and the restored
+# copy), trees and threads; the plot goes to build/bench-memory.svg.
 bench: override ARCHES := x86_64
 bench: override SERIES := $(BASE_SERIES)
 bench: deps kmod

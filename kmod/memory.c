@@ -27,9 +27,9 @@
  * whose pages do not match its VMA records.
  *
  * Which pages. Anonymous memory: every page that holds data, including
- * swapped-out ones, but not holes that were never touched nor the shared
- * zero page (a sparse 1 GiB reservation must not become 1 GiB of image
- * nor allocate memory). File-private memory: only the pages that were
+ * swapped-out ones, but not holes that were never touched, nor the shared
+ * zero page, nor pages of zeros (a sparse or cleared 1 GiB reservation
+ * must not become 1 GiB of image nor allocate memory at restart). File-private memory: only the pages that were
  * copied on write (PageAnon); the others are reread from the file at
  * restart. Two tools, both available to modules without kallsyms:
  *  - kcr_next_mapped() reads the page tables to skip empty ranges at the
@@ -49,6 +49,7 @@
 #include <linux/dcache.h>
 #include <linux/err.h>
 #include <linux/file.h>
+#include <linux/highmem.h>
 #include <linux/hugetlb_inline.h>
 #include <linux/limits.h>
 #include <linux/minmax.h>
@@ -234,6 +235,22 @@ static unsigned long kcr_next_mapped(struct mm_struct *mm, unsigned long addr,
 }
 
 /*
+ * A page of zeros need not be in the image: in anonymous memory, restart
+ * leaves it a hole, which reads as zeros too (memory touched but cleared,
+ * calloc()ed buffers, stacks). The scan stops at the first non-zero
+ * byte, so a page that holds data costs a few loads. Not for the pages
+ * copied on write in a private file mapping: a hole there reads the file.
+ */
+static bool kcr_page_is_zero(struct page *page)
+{
+	void *kaddr = kmap_local_page(page);
+	bool zero = !memchr_inv(kaddr, 0, PAGE_SIZE);
+
+	kunmap_local(kaddr);
+	return zero;
+}
+
+/*
  * Take references to the pages of kv from *pos on into pa, until pa is
  * full or the VMA ends; *pos: where to go on from, or the address that
  * failed. Called under mmap_read_lock with kv's VMA checked.
@@ -275,6 +292,11 @@ static int kcr_collect_pages(struct mm_struct *mm, const struct kcr_vma *kv,
 
 			if (kv->pages == KCR_PAGES_ANON && !PageAnon(page)) {
 				/* File contents: reread at restart. */
+				put_page(page);
+				continue;
+			}
+			if (kv->pages == KCR_PAGES_ALL && kcr_page_is_zero(page)) {
+				/* A hole at restart reads the same zeros. */
 				put_page(page);
 				continue;
 			}

@@ -11,6 +11,8 @@
  *  - protections: read-only, PROT_NONE guard and read-write pages side by
  *    side keep their protections (/proc/self/maps) and contents;
  *  - mlock()ed pages stay locked (VmLck);
+ *  - pages that were touched but hold only zeros come back as holes
+ *    (zeros, not resident: mincore()), beside one that holds a byte;
  *  - the mm fields of /proc/self/stat (code, data, brk, stack, arg and env
  *    bounds), /proc/self/auxv, /proc/self/exe and the whole mapping list
  *    of /proc/self/maps are as before;
@@ -28,6 +30,8 @@
 #define FILE_PAGES	4
 #define COW_PAGE	1
 #define MAPS_MAX	(64 * 1024)
+#define ZERO_PAGES	16
+#define ZERO_MARK	5	/* the page of ZERO_PAGES that holds a byte */
 
 static long page;
 
@@ -169,7 +173,8 @@ int main(int argc, char **argv)
 	ssize_t auxv_len, n;
 	size_t mib = 256, big_len;
 	uint64_t stack_words[512];
-	char *big, *fmap, *prot, *heap0, *heap, *locked;
+	char *big, *fmap, *prot, *heap0, *heap, *locked, *zero;
+	unsigned char resident[ZERO_PAGES];
 	long vmlck_before;
 	char path[4096], fbuf[4096];
 	struct timespec t0, t1;
@@ -228,6 +233,15 @@ int main(int argc, char **argv)
 	if (mlock(locked, 2 * page))
 		rt_die("mlock");
 	vmlck_before = status_kb("VmLck:");
+
+	/* Present pages of zeros, and one with a byte. */
+	zero = mmap(NULL, ZERO_PAGES * page, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (zero == MAP_FAILED)
+		rt_die("mmap zero");
+	memset(zero, 0xff, ZERO_PAGES * page);
+	memset(zero, 0, ZERO_PAGES * page);
+	zero[ZERO_MARK * page + 7] = 9;
 
 	heap0 = sbrk(0);
 	heap = sbrk(3 * page);
@@ -316,6 +330,19 @@ int main(int argc, char **argv)
 	RT_CHECK(bad < 0, "locked pages: word %ld", bad);
 	RT_CHECK(status_kb("VmLck:") == vmlck_before, "VmLck %ld kB, was %ld",
 		 status_kb("VmLck:"), vmlck_before);
+
+	/* Before reading them: a read maps the shared zero page. */
+	if (mincore(zero, ZERO_PAGES * page, resident))
+		rt_die("mincore");
+	for (i = 0; i < ZERO_PAGES; i++)
+		RT_CHECK((resident[i] & 1) == (i == ZERO_MARK),
+			 "zero pages: page %d %sresident", i,
+			 resident[i] & 1 ? "" : "not ");
+	for (n = 0; n < ZERO_PAGES * page; n++)
+		if (zero[n] != (n == ZERO_MARK * page + 7 ? 9 : 0))
+			break;
+	RT_CHECK(n == ZERO_PAGES * page, "zero pages: byte %zd is %#x", n,
+		 n < ZERO_PAGES * page ? zero[n] : 0);
 
 	stat_fields(st_after, 52);
 	for (i = 0; i < (int)(sizeof(mm_fields) / sizeof(mm_fields[0])); i++) {

@@ -29,17 +29,32 @@ type treeResult struct {
 	cliCkpt, cliRest time.Duration // kcr checkpoint --cgroup --kill, kcr restart --detach
 }
 
-// A benchmark of tasks: a tree of processes (vmtest/workloads/bench_tree)
-// or one process of threads (bench_threads).
+// A benchmark of objects: tasks in a tree of processes
+// (vmtest/workloads/bench_tree) or in one process of threads
+// (bench_threads), or the mappings or open files of one process
+// (bench_objs).
 type taskBench struct {
 	workload string
-	what     string // the tasks it makes, for the table's title
+	what     string // the objects it makes, for the table's title
+	kind     string // bench_objs' KIND argument
+	unit     string // what is counted, for the table
+	oneTask  bool   // the objects are not tasks: the workload is one
 }
 
 var (
-	treeBench   = taskBench{"bench_tree", "process trees"}
-	threadBench = taskBench{"bench_threads", "processes of many threads"}
+	treeBench   = taskBench{workload: "bench_tree", what: "process trees", unit: "tasks"}
+	threadBench = taskBench{workload: "bench_threads", what: "processes of many threads", unit: "tasks"}
+	vmaBench    = taskBench{workload: "bench_objs", what: "a process of many mappings", kind: "vmas", unit: "VMAs", oneTask: true}
+	fileBench   = taskBench{workload: "bench_objs", what: "a process of many open files", kind: "files", unit: "files", oneTask: true}
 )
+
+// tasks is how many tasks k's workload of n objects has.
+func (k taskBench) tasks(n int) int {
+	if k.oneTask {
+		return 1
+	}
+	return n
+}
 
 // runTreeBench times the checkpoint and restart of k's workload of the
 // given sizes (tasks), through lib's ioctl wrappers and through the kcr
@@ -53,12 +68,13 @@ func runTreeBench(k taskBench, sizes []string) int {
 	defer d.Close()
 	fmt.Printf("\ncheckpoint and restart of %s, in this guest (lib: best of %d; CLI: one run):\n",
 		k.what, treeRounds)
-	fmt.Printf("%7s %10s %13s %12s %11s %12s %13s %12s %12s %12s\n", "tasks", "image KiB",
-		"checkpoint s", "per task ms", "restart s", "per task ms", "kcr ckpt s", "per task ms", "kcr rst s", "per task ms")
+	per := "per " + strings.TrimSuffix(strings.ToLower(k.unit), "s") + " ms"
+	fmt.Printf("%7s %10s %13s %12s %11s %12s %13s %12s %12s %12s\n", k.unit, "image KiB",
+		"checkpoint s", per, "restart s", per, "kcr ckpt s", per, "kcr rst s", per)
 	for _, s := range sizes {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
-			fmt.Printf("kcr-guest: bad number of tasks %q\n", s)
+			fmt.Printf("kcr-guest: bad number of %s %q\n", k.unit, s)
 			return 1
 		}
 		r, err := benchTree(d, k, n)
@@ -87,6 +103,13 @@ func benchDevice() *kcr.Device {
 		fmt.Printf("kcr-guest: %v\n", err)
 		return nil
 	}
+	// A checkpoint holds the files it saves, counted against the
+	// checkpointer's RLIMIT_NOFILE: room for bench_objs' 10000 and more.
+	nofile := &unix.Rlimit{Cur: 1 << 20, Max: 1 << 20}
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, nofile); err != nil {
+		fmt.Printf("kcr-guest: RLIMIT_NOFILE: %v\n", err)
+		return nil
+	}
 	d, err := kcr.Open()
 	if err != nil {
 		fmt.Printf("kcr-guest: %v\n", err)
@@ -112,7 +135,7 @@ func benchTree(d *kcr.Device, k taskBench, n int) (*treeResult, error) {
 		if st, err := os.Stat(img); err == nil {
 			r.imageBytes = st.Size()
 		}
-		rest, err := restartBenchTree(d, cg, img, n, cli)
+		rest, err := restartBenchTree(d, cg, img, k.tasks(n), cli)
 		if err != nil {
 			return nil, err
 		}
@@ -142,7 +165,11 @@ func startBenchTree(k taskBench, n int) (*freezer.Cgroup, int, error) {
 	defer dir.Close()
 	ready := filepath.Join(os.TempDir(), "bench-tree.ready")
 	_ = os.Remove(ready)
-	cmd := exec.Command(filepath.Join(guestproto.BinDir, k.workload), ready, strconv.Itoa(n))
+	args := []string{ready, strconv.Itoa(n)}
+	if k.kind != "" {
+		args = append(args, k.kind)
+	}
+	cmd := exec.Command(filepath.Join(guestproto.BinDir, k.workload), args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(dir.Fd())}
 	if err := cmd.Start(); err != nil {
 		return nil, 0, err

@@ -203,8 +203,9 @@ func runDemo() int {
 
 // runBench runs the memory benchmark for the sizes (MiB) asked for, then
 // the process tree benchmark (kcr.benchtree: tree sizes, default
-// 10,100,1000) and the thread benchmark (kcr.benchthreads: threads of
-// one process, default 1,16,256).
+// 10,100,1000), the thread benchmark (kcr.benchthreads: threads of one
+// process, default 1,16,256) and those of the mappings and open files of
+// one process (kcr.benchobjs: how many, default 10,100,1000,10000).
 func runBench(sizes []string) int {
 	if rc := loadModule(guestproto.Module, ""); rc != 0 {
 		return rc
@@ -218,6 +219,8 @@ func runBench(sizes []string) int {
 	}{
 		{treeBench, "kcr.benchtree", "10,100,1000"},
 		{threadBench, "kcr.benchthreads", "1,16,256"},
+		{vmaBench, "kcr.benchobjs", "10,100,1000,10000"},
+		{fileBench, "kcr.benchobjs", "10,100,1000,10000"},
 	} {
 		sizes := cmdlineValue(b.param)
 		if sizes == "" {

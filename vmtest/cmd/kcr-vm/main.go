@@ -27,6 +27,7 @@ func main() {
 	bench := flag.String("bench", "256,1024", "for -mode bench: comma-separated sizes in MiB")
 	benchTree := flag.String("benchtree", "", "for -mode bench: processes per tree, comma-separated (default: the guest's)")
 	benchThreads := flag.String("benchthreads", "", "for -mode bench: threads per process, comma-separated (default: the guest's)")
+	benchObjs := flag.String("benchobjs", "", "for -mode bench: mappings and open files of one process, comma-separated (default: the guest's)")
 	mem := flag.Int("mem", 0, "guest memory in MiB (default: the harness's)")
 	flag.Parse()
 
@@ -59,7 +60,7 @@ func main() {
 	cons, flush := console(*verbose)
 	out, err := vmtest.Boot(context.Background(), b, vmtest.BootOptions{Mode: *mode, Run: *run,
 		Args: []string{"kcr.syms=" + *syms, "kcr.bench=" + *bench, "kcr.benchtree=" + *benchTree,
-			"kcr.benchthreads=" + *benchThreads}, MemMiB: *mem, Console: cons})
+			"kcr.benchthreads=" + *benchThreads, "kcr.benchobjs=" + *benchObjs}, MemMiB: *mem, Console: cons})
 	flush()
 	if err != nil {
 		fail(err)
