@@ -212,6 +212,15 @@ func (e *Error) Unwrap() error { return e.Errno }
 
 // setWait sets the state and waits until the cgroup's tasks are in it.
 func (c *Cgroup) setWait(s State) error {
+	// cgroup v2 says when the frozen state changes: poll() on
+	// cgroup.events wakes with POLLPRI once the file changed since it
+	// was last read. Reading it before each check means no change can
+	// slip between a check and the sleep. v1 has no such file: there,
+	// and if polling fails, sleep in growing steps.
+	events, _ := os.Open(filepath.Join(c.Path, "cgroup.events"))
+	if events != nil {
+		defer events.Close()
+	}
 	if err := c.Set(s); err != nil {
 		return err
 	}
@@ -219,7 +228,14 @@ func (c *Cgroup) setWait(s State) error {
 	// a while.
 	deadline := time.Now().Add(30 * time.Second)
 	pause := time.Millisecond
+	var buf [256]byte
 	for {
+		if events != nil {
+			if _, err := events.ReadAt(buf[:], 0); err != nil && !errors.Is(err, io.EOF) {
+				events.Close()
+				events = nil
+			}
+		}
 		got, err := c.State()
 		if err != nil {
 			return err
@@ -229,6 +245,15 @@ func (c *Cgroup) setWait(s State) error {
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("freezer: %s did not reach %v (%v)", c.Path, s, got)
+		}
+		if events != nil {
+			// Bounded, so that a missed wakeup costs only time.
+			fds := []unix.PollFd{{Fd: int32(events.Fd()), Events: unix.POLLPRI}}
+			if _, err := unix.Poll(fds, 100); err == nil || errors.Is(err, unix.EINTR) {
+				continue
+			}
+			events.Close()
+			events = nil
 		}
 		time.Sleep(pause)
 		pause = min(2*pause, 20*time.Millisecond)
