@@ -313,22 +313,38 @@ int ckpt_read(struct ckpt_ctx *ctx, void *buf, size_t len)
 }
 
 /*
- * Whole pages, in one call for the chunk: the file system copies from
- * (into) each page itself, with no mapping of ours in between.
+ * nr whole pages, in one call for the chunk: the file system copies from
+ * (into) each page itself, with no mapping of ours in between. bv is the
+ * caller's room for nr entries.
  */
-int ckpt_write_pages(struct ckpt_ctx *ctx, struct bio_vec *bv,
-		     unsigned int nr)
+static void kcr_pages_bvec(struct bio_vec *bv, struct page **pages,
+			   unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		bv[i].bv_page = pages[i];
+		bv[i].bv_len = PAGE_SIZE;
+		bv[i].bv_offset = 0;
+	}
+}
+
+int ckpt_write_pages(struct ckpt_ctx *ctx, struct page **pages,
+		     struct bio_vec *bv, unsigned int nr)
 {
 	struct iov_iter iter;
 
+	kcr_pages_bvec(bv, pages, nr);
 	iov_iter_bvec(&iter, ITER_SOURCE, bv, nr, (size_t)nr * PAGE_SIZE);
 	return kcr_write_iter(ctx, &iter);
 }
 
-int ckpt_read_pages(struct ckpt_ctx *ctx, struct bio_vec *bv, unsigned int nr)
+int ckpt_read_pages(struct ckpt_ctx *ctx, struct page **pages,
+		    struct bio_vec *bv, unsigned int nr)
 {
 	struct iov_iter iter;
 
+	kcr_pages_bvec(bv, pages, nr);
 	iov_iter_bvec(&iter, ITER_DEST, bv, nr, (size_t)nr * PAGE_SIZE);
 	return kcr_read_iter(ctx, &iter);
 }

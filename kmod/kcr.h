@@ -170,10 +170,11 @@ void ckpt_ctx_free(struct ckpt_ctx *ctx);
  */
 int ckpt_write(struct ckpt_ctx *ctx, const void *buf, size_t len);
 int ckpt_read(struct ckpt_ctx *ctx, void *buf, size_t len);
-/* nr whole pages, bv[i] each (struct bio_vec from <linux/bvec.h>). */
-int ckpt_write_pages(struct ckpt_ctx *ctx, struct bio_vec *bv,
-		     unsigned int nr);
-int ckpt_read_pages(struct ckpt_ctx *ctx, struct bio_vec *bv, unsigned int nr);
+/* nr whole pages; bv: room for nr struct bio_vec (<linux/bvec.h>). */
+int ckpt_write_pages(struct ckpt_ctx *ctx, struct page **pages,
+		     struct bio_vec *bv, unsigned int nr);
+int ckpt_read_pages(struct ckpt_ctx *ctx, struct page **pages,
+		    struct bio_vec *bv, unsigned int nr);
 /*
  * Checkpoint: hold the image's f_pos_lock (killably; -EINTR) from before
  * the target's exec_update_lock to the end, in the order of a read(2) of

@@ -29,9 +29,10 @@
  * Which pages. Anonymous memory: every page that holds data, including
  * swapped-out ones, but not holes that were never touched, nor the shared
  * zero page, nor pages of zeros (a sparse or cleared 1 GiB reservation
- * must not become 1 GiB of image nor allocate memory at restart). File-private memory: only the pages that were
- * copied on write (PageAnon); the others are reread from the file at
- * restart. Two tools, both available to modules without kallsyms:
+ * must not become 1 GiB of image nor allocate memory at restart).
+ * File-private memory: only the pages that were copied on write
+ * (PageAnon); the others are reread from the file at restart. Two
+ * tools, both available to modules without kallsyms:
  *  - kcr_next_mapped() reads the page tables to skip empty ranges at the
  *    highest level they are empty at (pgd ... pte), so that the cost of a
  *    VMA follows what is mapped in it, not its size, and so that a file
@@ -324,7 +325,6 @@ static void kcr_pgarr_release(struct kcr_pgarr *pa)
 static int kcr_write_pgarr(struct ckpt_ctx *ctx, struct kcr_pgarr *pa)
 {
 	size_t alen = sizeof(*pa->hdr) + pa->nr * sizeof(u64);
-	unsigned int i;
 	int ret;
 
 	pa->hdr->h.type = CKPT_HDR_PGARR;
@@ -332,14 +332,8 @@ static int kcr_write_pgarr(struct ckpt_ctx *ctx, struct kcr_pgarr *pa)
 	pa->hdr->nr_pages = pa->nr;
 	pa->hdr->__pad = 0;
 	ret = ckpt_write(ctx, pa->hdr, alen);
-	if (!ret && pa->nr) {
-		for (i = 0; i < pa->nr; i++) {
-			pa->bv[i].bv_page = pa->pages[i];
-			pa->bv[i].bv_len = PAGE_SIZE;
-			pa->bv[i].bv_offset = 0;
-		}
-		ret = ckpt_write_pages(ctx, pa->bv, pa->nr);
-	}
+	if (!ret && pa->nr)
+		ret = ckpt_write_pages(ctx, pa->pages, pa->bv, pa->nr);
 	kcr_pgarr_release(pa);
 	return ret;
 }

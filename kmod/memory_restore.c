@@ -465,12 +465,7 @@ static int kcr_fill_pages(struct ckpt_ctx *ctx, struct kcr_mm_restore *r,
 	}
 
 	/* One read for the whole chunk, straight into the pages. */
-	for (i = 0; i < nr; i++) {
-		r->bv[i].bv_page = r->pages[i];
-		r->bv[i].bv_len = PAGE_SIZE;
-		r->bv[i].bv_offset = 0;
-	}
-	ret = ckpt_read_pages(ctx, r->bv, nr);
+	ret = ckpt_read_pages(ctx, r->pages, r->bv, nr);
 	for (i = 0; !ret && exec && i < nr; i++) {
 		void *vaddr = kmap_local_page(r->pages[i]);
 

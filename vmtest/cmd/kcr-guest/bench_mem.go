@@ -123,26 +123,15 @@ func printMemTable(rows []*memResult) {
 func benchMem(d *kcr.Device, mib int) (*memResult, error) {
 	r := &memResult{mib: mib}
 	if mib > 0 {
-		out, err := exec.Command(filepath.Join(guestproto.BinDir, "bench"), "memcpy", strconv.Itoa(mib)).CombinedOutput()
-		if err != nil {
-			return nil, fmt.Errorf("bench memcpy: %v\n%s", err, out)
+		var touched, fresh, write float64
+		size := strconv.Itoa(mib)
+		if err := benchBaseline("touched %g fresh %g", []any{&touched, &fresh}, "memcpy", size); err != nil {
+			return nil, err
 		}
-		var touched, fresh float64
-		if _, err := fmt.Sscanf(string(out), "touched %g fresh %g", &touched, &fresh); err != nil {
-			return nil, fmt.Errorf("bench memcpy said %q", out)
+		if err := benchBaseline("write %g", []any{&write}, "write", size, filepath.Join(os.TempDir(), "bench-write")); err != nil {
+			return nil, err
 		}
-		r.memcpyTouched = seconds(touched)
-		r.memcpyNew = seconds(fresh)
-		out, err = exec.Command(filepath.Join(guestproto.BinDir, "bench"), "write", strconv.Itoa(mib),
-			filepath.Join(os.TempDir(), "bench-write")).CombinedOutput()
-		if err != nil {
-			return nil, fmt.Errorf("bench write: %v\n%s", err, out)
-		}
-		var w float64
-		if _, err := fmt.Sscanf(string(out), "write %g", &w); err != nil {
-			return nil, fmt.Errorf("bench write said %q", out)
-		}
-		r.write = seconds(w)
+		r.memcpyTouched, r.memcpyNew, r.write = seconds(touched), seconds(fresh), seconds(write)
 	}
 	if err := benchKcr(d, r); err != nil {
 		return nil, fmt.Errorf("kcr: %w", err)
@@ -151,6 +140,19 @@ func benchMem(d *kcr.Device, mib int) (*memResult, error) {
 		return nil, fmt.Errorf("criu: %w", err)
 	}
 	return r, nil
+}
+
+// benchBaseline runs the bench workload with args and scans its answer,
+// the seconds of a baseline, with format into vals.
+func benchBaseline(format string, vals []any, args ...string) error {
+	out, err := exec.Command(filepath.Join(guestproto.BinDir, "bench"), args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("bench %s: %v\n%s", args[0], err, out)
+	}
+	if _, err := fmt.Sscanf(string(out), format, vals...); err != nil {
+		return fmt.Errorf("bench %s said %q", args[0], out)
+	}
+	return nil
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
@@ -171,18 +173,11 @@ func startHolder(mib int) (*holder, error) {
 		return nil, err
 	}
 	h.pid = cmd.Process.Pid
-	deadline := time.Now().Add(5 * time.Minute)
-	for {
-		if _, err := os.Stat(h.ready); err == nil {
-			return h, nil
-		}
-		var ws unix.WaitStatus
-		if pid, _ := unix.Wait4(h.pid, &ws, unix.WNOHANG, nil); pid > 0 || time.Now().After(deadline) {
-			h.kill()
-			return nil, fmt.Errorf("bench hold %d did not get ready (%v)", mib, ws)
-		}
-		time.Sleep(10 * time.Millisecond)
+	if err := waitReady(h.pid, h.ready); err != nil {
+		h.kill()
+		return nil, fmt.Errorf("bench hold %d %w", mib, err)
 	}
+	return h, nil
 }
 
 // kill kills the holder and reaps it (as parent or subreaper), so that

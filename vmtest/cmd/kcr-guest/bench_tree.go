@@ -174,15 +174,24 @@ func startBenchTree(k taskBench, n int) (*freezer.Cgroup, int, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, 0, err
 	}
+	if err := waitReady(cmd.Process.Pid, ready); err != nil {
+		killAndReap(cg, nil)
+		return nil, 0, fmt.Errorf("%s %d %w", k.workload, n, err)
+	}
+	return cg, cmd.Process.Pid, nil
+}
+
+// waitReady waits until the workload pid, started by us, has created the
+// file ready; an error if it ended first or took more than 5 minutes.
+func waitReady(pid int, ready string) error {
 	deadline := time.Now().Add(5 * time.Minute)
 	for {
 		if _, err := os.Stat(ready); err == nil {
-			return cg, cmd.Process.Pid, nil
+			return nil
 		}
 		var ws unix.WaitStatus
-		if pid, _ := unix.Wait4(cmd.Process.Pid, &ws, unix.WNOHANG, nil); pid > 0 || time.Now().After(deadline) {
-			killAndReap(cg, nil)
-			return nil, 0, fmt.Errorf("%s %d did not get ready (%v)", k.workload, n, ws)
+		if p, _ := unix.Wait4(pid, &ws, unix.WNOHANG, nil); p > 0 || time.Now().After(deadline) {
+			return fmt.Errorf("did not get ready (%v)", ws)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

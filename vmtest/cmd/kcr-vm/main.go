@@ -24,7 +24,7 @@ func main() {
 	build := flag.String("build", "build", "build directory that `make kmod` filled (pairs in <series>/<arch>)")
 	verbose := flag.Bool("v", false, "also show the guest's kernel log")
 	syms := flag.String("syms", "", "for -mode kallsyms: comma-separated kernel symbols to look up")
-	bench := flag.String("bench", "256,1024", "for -mode bench: comma-separated sizes in MiB")
+	bench := flag.String("bench", "0,64,256,1024", "for -mode bench: comma-separated sizes in MiB")
 	benchTree := flag.String("benchtree", "", "for -mode bench: processes per tree, comma-separated (default: the guest's)")
 	benchThreads := flag.String("benchthreads", "", "for -mode bench: threads per process, comma-separated (default: the guest's)")
 	benchObjs := flag.String("benchobjs", "", "for -mode bench: mappings and open files of one process, comma-separated (default: the guest's)")
