@@ -635,6 +635,11 @@ long kcr_ioctl_checkpoint(struct file *dev, void __user *uarg)
 		return ret;
 	}
 	ret = kcr_get_root(ctx, args.pid);
+	/* Without soft-dirty bits, nothing tells which pages are clean. */
+	if (!ret && (args.flags & CHECKPOINT_DIRTY_ONLY) &&
+	    !IS_ENABLED(CONFIG_MEM_SOFT_DIRTY))
+		ret = ckpt_err(ctx, -EOPNOTSUPP,
+			       "CHECKPOINT_DIRTY_ONLY needs a kernel with CONFIG_MEM_SOFT_DIRTY");
 	if (!ret)
 		ret = kcr_collect_tasks(ctx);
 	if (!ret)

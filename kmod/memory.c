@@ -9,6 +9,10 @@
  *	per VMA, in address order:
  *		[its file's FILE object] VMA PGARR... PGARR(empty)
  *
+ * With CHECKPOINT_DIRTY_ONLY, PGARR_CLEAN records of addresses stand for
+ * the pages that were not written since the soft-dirty bits were cleared,
+ * each after the PGARR record of the same chunk.
+ *
  * Mapped files and the executable are CKPT_OBJ_FILE objects (files.c),
  * defined where they are first needed.
  *
@@ -114,6 +118,14 @@ struct kcr_pgarr {
 	struct page **pages;		/* referenced */
 	struct bio_vec *bv;
 	unsigned int nr;
+	/*
+	 * CHECKPOINT_DIRTY_ONLY: the pages not written since the soft-dirty
+	 * bits were cleared, as one PGARR_CLEAN record of addresses.
+	 */
+	bool dirty_only;		/* for the VMA being read */
+	struct ckpt_hdr_pgarr_clean *clean;	/* followed by addresses */
+	u64 *clean_addrs;
+	unsigned int nr_clean;
 };
 
 /* The biggest chunk must fit the 32-bit record length. */
@@ -236,6 +248,56 @@ static unsigned long kcr_next_mapped(struct mm_struct *mm, unsigned long addr,
 }
 
 /*
+ * Was the page at addr written since the soft-dirty bits were last
+ * cleared (/proc/PID/clear_refs 4)? Called under mmap_read_lock just
+ * after get_user_pages_remote() took the page, so its entry is a pte or a
+ * huge pmd; the tables are read as kcr_next_mapped() reads them. Whatever
+ * else is found counts as written: a clean page taken for written costs a
+ * copy, a written page taken for clean would restart stale data. The
+ * write faults that set the bit are also taken by writes through
+ * get_user_pages() (ptrace, process_vm_writev(), O_DIRECT reads), since
+ * clearing the bit write-protects the page.
+ */
+static bool kcr_page_soft_dirty(struct mm_struct *mm, unsigned long addr)
+{
+	pud_t *pud, pudval;
+	pmd_t *pmd, pmdval;
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pte_t pte;
+	bool dirty = true;
+
+	if (!IS_ENABLED(CONFIG_MEM_SOFT_DIRTY))
+		return true;
+	pgd = pgd_offset(mm, addr);
+	if (pgd_none(READ_ONCE(*pgd)) || pgd_bad(READ_ONCE(*pgd)))
+		return true;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(READ_ONCE(*p4d)) || p4d_bad(READ_ONCE(*p4d)))
+		return true;
+	pud = pud_offset(p4d, addr);
+	pudval = READ_ONCE(*pud);
+	if (pud_none(pudval) || pud_leaf(pudval) || pud_bad(pudval))
+		return true;
+	pmd = pmd_offset(pud, addr);
+	pmdval = READ_ONCE(*pmd);
+	if (pmd_trans_huge(pmdval))
+		return pmd_soft_dirty(pmdval);
+	if (pmd_none(pmdval) || !pmd_present(pmdval) || pmd_leaf(pmdval) ||
+	    pmd_bad(pmdval))
+		return true;
+	rcu_read_lock();
+	pte = ptep_get(pte_offset_kernel(&pmdval, addr));
+	if (pte_present(pte))
+		dirty = pte_soft_dirty(pte);
+	else if (!pte_none(pte))
+		/* Swap and migration entries keep the bit. */
+		dirty = pte_swp_soft_dirty(pte);
+	rcu_read_unlock();
+	return dirty;
+}
+
+/*
  * A page of zeros need not be in the image: in anonymous memory, restart
  * leaves it a hole, which reads as zeros too (memory touched but cleared,
  * calloc()ed buffers, stacks). The scan stops at the first non-zero
@@ -267,15 +329,18 @@ static int kcr_collect_pages(struct mm_struct *mm, const struct kcr_vma *kv,
 	const unsigned int gup_flags = FOLL_FORCE | FOLL_DUMP | FOLL_HWPOISON;
 	unsigned long addr = *pos;
 
-	while (addr < kv->end && pa->nr < CKPT_PGARR_MAX_PAGES) {
+	while (addr < kv->end && pa->nr < CKPT_PGARR_MAX_PAGES &&
+	       pa->nr_clean < CKPT_PGARR_MAX_PAGES) {
 		unsigned long run_end, nr, i, base;
 		long got;
 
 		addr = kcr_next_mapped(mm, addr, kv->end, &run_end);
 		if (addr >= kv->end)
 			break;
-		nr = min_t(unsigned long, (run_end - addr) >> PAGE_SHIFT,
-			   CKPT_PGARR_MAX_PAGES - pa->nr);
+		/* Each page goes to one of the two lists: room in both. */
+		nr = min3((run_end - addr) >> PAGE_SHIFT,
+			  (unsigned long)CKPT_PGARR_MAX_PAGES - pa->nr,
+			  (unsigned long)CKPT_PGARR_MAX_PAGES - pa->nr_clean);
 		got = kcr_gup_remote(mm, addr, nr, gup_flags,
 				     pa->pages + pa->nr);
 		if (got == -EFAULT) {
@@ -294,6 +359,12 @@ static int kcr_collect_pages(struct mm_struct *mm, const struct kcr_vma *kv,
 			if (kv->pages == KCR_PAGES_ANON && !PageAnon(page)) {
 				/* File contents: reread at restart. */
 				put_page(page);
+				continue;
+			}
+			if (pa->dirty_only && !kcr_page_soft_dirty(mm, addr)) {
+				/* The caller has it from its pre-copy. */
+				put_page(page);
+				pa->clean_addrs[pa->nr_clean++] = addr;
 				continue;
 			}
 			if (kv->pages == KCR_PAGES_ALL && kcr_page_is_zero(page)) {
@@ -338,9 +409,35 @@ static int kcr_write_pgarr(struct ckpt_ctx *ctx, struct kcr_pgarr *pa)
 	return ret;
 }
 
-static int kcr_pgarr_alloc(struct kcr_pgarr *pa)
+/* Write the addresses of the clean pages as one PGARR_CLEAN record. */
+static int kcr_write_clean(struct ckpt_ctx *ctx, struct kcr_pgarr *pa)
+{
+	size_t len = sizeof(*pa->clean) + pa->nr_clean * sizeof(u64);
+	int ret;
+
+	pa->clean->h.type = CKPT_HDR_PGARR_CLEAN;
+	pa->clean->h.len = len;
+	pa->clean->nr_pages = pa->nr_clean;
+	/* Where the caller finds them: /proc/PID of the first user. */
+	pa->clean->pid = task_tgid_vnr(ctx->tsk);
+	ret = ckpt_write(ctx, pa->clean, len);
+	pa->nr_clean = 0;
+	return ret;
+}
+
+static int kcr_pgarr_alloc(struct ckpt_ctx *ctx, struct kcr_pgarr *pa)
 {
 	pa->nr = 0;
+	pa->nr_clean = 0;
+	pa->dirty_only = false;
+	pa->clean = NULL;
+	if (ctx->uflags & CHECKPOINT_DIRTY_ONLY) {
+		pa->clean = kvmalloc(sizeof(*pa->clean) + CKPT_PGARR_MAX_PAGES *
+				     sizeof(u64), GFP_KERNEL);
+		if (!pa->clean)
+			return -ENOMEM;
+		pa->clean_addrs = (u64 *)(pa->clean + 1);
+	}
 	pa->hdr = kvmalloc(sizeof(*pa->hdr) +
 			   CKPT_PGARR_MAX_PAGES * sizeof(u64), GFP_KERNEL);
 	pa->pages = kvmalloc_array(CKPT_PGARR_MAX_PAGES, sizeof(*pa->pages),
@@ -351,6 +448,7 @@ static int kcr_pgarr_alloc(struct kcr_pgarr *pa)
 		kvfree(pa->hdr);
 		kvfree(pa->pages);
 		kvfree(pa->bv);
+		kvfree(pa->clean);
 		return -ENOMEM;
 	}
 	pa->addrs = (u64 *)(pa->hdr + 1);
@@ -363,6 +461,7 @@ static void kcr_pgarr_free(struct kcr_pgarr *pa)
 	kvfree(pa->hdr);
 	kvfree(pa->pages);
 	kvfree(pa->bv);
+	kvfree(pa->clean);
 }
 
 /* The pages of one VMA as PGARR records, then the empty one. */
@@ -374,6 +473,9 @@ static int kcr_checkpoint_vma_pages(struct ckpt_ctx *ctx,
 	unsigned long pos = kv->start;
 	int ret;
 
+	/* A VMA made since the bits were cleared is written as a whole. */
+	pa->dirty_only = (ctx->uflags & CHECKPOINT_DIRTY_ONLY) &&
+		!(kv->flags & VM_SOFTDIRTY);
 	while (kv->pages != KCR_PAGES_NONE && pos < kv->end) {
 		struct vm_area_struct *vma;
 
@@ -392,12 +494,18 @@ static int kcr_checkpoint_vma_pages(struct ckpt_ctx *ctx,
 		mmap_read_unlock(mm);
 		if (ret) {
 			kcr_pgarr_release(pa);
+			pa->nr_clean = 0;
 			return ckpt_err(ctx, ret,
 					"cannot read page %#lx of mapping %#lx-%#lx",
 					pos, kv->start, kv->end);
 		}
 		if (pa->nr) {
 			ret = kcr_write_pgarr(ctx, pa);
+			if (ret)
+				return ret;
+		}
+		if (pa->nr_clean) {
+			ret = kcr_write_clean(ctx, pa);
 			if (ret)
 				return ret;
 		}
@@ -721,7 +829,7 @@ static int kcr_checkpoint_mm_obj(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	unsigned int i;
 	int ret;
 
-	ret = kcr_pgarr_alloc(&pa);
+	ret = kcr_pgarr_alloc(ctx, &pa);
 	if (ret)
 		return ckpt_err(ctx, ret, "no memory for a page chunk");
 	s = kzalloc(sizeof(*s), GFP_KERNEL);

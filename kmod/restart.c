@@ -702,6 +702,10 @@ static int kcr_read_header(struct ckpt_ctx *ctx)
 		return ret;
 	if (h->uflags & ~(u64)CHECKPOINT_USER_FLAGS)
 		return ckpt_err(ctx, -EINVAL, "image flags %#llx", h->uflags);
+	/* Its clean pages are only addresses: the data is elsewhere. */
+	if (h->uflags & CHECKPOINT_DIRTY_ONLY)
+		return ckpt_err(ctx, -EINVAL,
+				"image of the last step of a pre-copy (CHECKPOINT_DIRTY_ONLY): it lacks the pages copied before, merge them in first");
 	return 0;
 }
 

@@ -15,6 +15,10 @@ type CheckpointOptions struct {
 	// Subtree checkpoints a process subtree; without it the root must be
 	// the init of a pid namespace (a container).
 	Subtree bool
+	// DirtyOnly writes only the pages written since the soft-dirty bits
+	// were cleared, and the addresses of the others (PGARR_CLEAN): the
+	// last step of a pre-copy, whose image lib/precopy merges.
+	DirtyOnly bool
 	// Log receives kcr.ko's messages (logfd); nil for none.
 	Log *os.File
 	// Flags are raw CHECKPOINT_* flags added to the above (tests use them
@@ -35,6 +39,9 @@ func (d *Device) Checkpoint(pid int, image *os.File, o CheckpointOptions) (int, 
 	}
 	if o.Subtree {
 		arg.Flags |= uapi.CHECKPOINT_SUBTREE
+	}
+	if o.DirtyOnly {
+		arg.Flags |= uapi.CHECKPOINT_DIRTY_ONLY
 	}
 	if o.Log != nil {
 		arg.Logfd = int32(o.Log.Fd())

@@ -15,7 +15,8 @@ const (
 	CHECKPOINT_FD_NONE          = -1
 	CHECKPOINT_SUBTREE          = 0x1
 	CHECKPOINT_NETNS            = 0x2
-	CHECKPOINT_USER_FLAGS       = 0x3
+	CHECKPOINT_DIRTY_ONLY       = 0x4
+	CHECKPOINT_USER_FLAGS       = 0x7
 	RESTART_TASKSELF            = 0x1
 	RESTART_FROZEN              = 0x2
 	RESTART_GHOST               = 0x4
@@ -142,6 +143,7 @@ const (
 	CKPT_HDR_PGARR          = 403
 	CKPT_HDR_MM_AUXV        = 404
 	CKPT_HDR_SHMEM          = 405
+	CKPT_HDR_PGARR_CLEAN    = 406
 	CKPT_HDR_IPC_SHM        = 501
 	CKPT_HDR_IPC_MSG        = 502
 	CKPT_HDR_IPC_MSG_MSG    = 503
@@ -763,6 +765,13 @@ type CkptHdrPgarr struct {
 	H       CkptHdr
 	NrPages uint32
 	_       uint32
+}
+
+// CkptHdrPgarrClean is struct ckpt_hdr_pgarr_clean.
+type CkptHdrPgarrClean struct {
+	H       CkptHdr
+	NrPages uint32
+	Pid     int32
 }
 
 // CkptHdrShmem is struct ckpt_hdr_shmem.

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
+	"time"
 
 	kcr "github.com/kcr-dev/kcr/lib"
 )
@@ -27,6 +29,12 @@ frozen (cgroup freezer) unless --freeze or --cgroup is given:
 With --kill the tree is killed after a successful checkpoint instead of
 thawed (with --cgroup: the whole cgroup, through cgroup.kill, when the tree
 is all it holds), and kcr returns once every process of it has exited.
+
+With --pre-copy (and --freeze, or --cgroup of a cgroup that is not frozen)
+the tree's memory is copied while it runs, in rounds that each copy what the
+one before saw written (soft-dirty bits), and the tree is frozen only for
+the checkpoint of what changed since the last round; IMAGE is an ordinary
+image all the same. The copy is kept in a temporary file beside IMAGE.
 `
 
 func runCheckpoint(args []string, stdout, stderr io.Writer) int {
@@ -40,6 +48,7 @@ func runCheckpoint(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.freeze, "freeze", false, "freeze the process tree for the checkpoint, thaw it after")
 	fs.StringVar(&o.cgroup, "cgroup", "", "freeze this cgroup v2 group and checkpoint the process tree in it")
 	fs.BoolVar(&o.kill, "kill", false, "with --freeze or --cgroup: kill the tree after a successful checkpoint")
+	fs.BoolVar(&o.preCopy, "pre-copy", false, "with --freeze or --cgroup: copy memory while the tree runs, freeze only for what it wrote since")
 	// Flags may come before and after the pid: kcr checkpoint --freeze 42 -o img.
 	var pos []string
 	for {
@@ -77,6 +86,10 @@ func runCheckpoint(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kcr checkpoint: --kill needs --freeze or --cgroup")
 		return 2
 	}
+	if o.preCopy && !o.freeze && o.cgroup == "" {
+		fmt.Fprintln(stderr, "kcr checkpoint: --pre-copy needs --freeze or --cgroup")
+		return 2
+	}
 	if err := checkpoint(o, stdout); err != nil {
 		fmt.Fprintf(stderr, "kcr checkpoint: %v\n", err)
 		return 1
@@ -86,9 +99,9 @@ func runCheckpoint(args []string, stdout, stderr io.Writer) int {
 
 // ckptOptions are the command line of kcr checkpoint.
 type ckptOptions struct {
-	pid                   int // 0: the root of --cgroup's tree
-	out, logPath, cgroup  string
-	subtree, freeze, kill bool
+	pid                            int // 0: the root of --cgroup's tree
+	out, logPath, cgroup           string
+	subtree, freeze, kill, preCopy bool
 }
 
 func checkpoint(o ckptOptions, stdout io.Writer) (err error) {
@@ -127,13 +140,26 @@ func checkpoint(o ckptOptions, stdout io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	id, err := dev.Checkpoint(tree.root, img, kcr.CheckpointOptions{Subtree: o.subtree, Log: logf})
+	report := stdout
+	if o.out == "-" {
+		report = os.Stderr
+	}
+	var id int
+	if o.preCopy {
+		id, err = checkpointPreCopy(dev, tree, img, filepath.Dir(o.out), o, logf, report)
+	} else {
+		id, err = dev.Checkpoint(tree.root, img, kcr.CheckpointOptions{Subtree: o.subtree, Log: logf})
+		if err == nil {
+			err = tree.release(o.kill)
+			reportFrozen(report, tree)
+		} else {
+			// A failed checkpoint leaves the tree as it was: thawed,
+			// never killed.
+			_ = tree.release(false)
+		}
+	}
 	if err != nil && o.logPath != "" {
 		err = fmt.Errorf("%w (details in %s)", err, o.logPath)
-	}
-	// A failed checkpoint leaves the tree as it was: thawed, never killed.
-	if rerr := tree.release(err == nil && o.kill); err == nil {
-		err = rerr
 	}
 	if err != nil {
 		return err
@@ -142,4 +168,12 @@ func checkpoint(o ckptOptions, stdout io.Writer) (err error) {
 		fmt.Fprintf(stdout, "checkpoint %d of pid %d written to %s\n", id, tree.root, o.out)
 	}
 	return nil
+}
+
+// reportFrozen tells how long the tree was frozen for the checkpoint,
+// when kcr froze it.
+func reportFrozen(w io.Writer, tree *frozenTree) {
+	if !tree.frozen.IsZero() {
+		fmt.Fprintf(w, "frozen for %.3f s\n", time.Since(tree.frozen).Seconds())
+	}
 }

@@ -22,6 +22,13 @@ type frozenTree struct {
 	// a successful checkpoint) it kills the tree instead and returns once
 	// every process of it has exited.
 	release func(kill bool) error
+	// cg is the freezer kcr may thaw and freeze again before the
+	// checkpoint (for --pre-copy), and procs lists the tree's processes
+	// while it is frozen; nil when the tree was frozen by someone else.
+	cg    *freezer.Cgroup
+	procs func() ([]int, error)
+	// frozen is when the freeze that the checkpoint runs in began.
+	frozen time.Time
 }
 
 // emptyWait bounds the wait for killed processes to exit.
@@ -66,6 +73,7 @@ func freezeCgroup(path string, pid int) (*frozenTree, error) {
 		}
 		return cg.Thaw()
 	}
+	frozen := time.Now()
 	if err := cg.Freeze(); err != nil {
 		return nil, err
 	}
@@ -89,7 +97,15 @@ func freezeCgroup(path string, pid int) (*frozenTree, error) {
 		}
 		return kerr
 	}
-	return &frozenTree{root: root, release: release}, nil
+	t := &frozenTree{root: root, release: release, frozen: frozen}
+	if !wasFrozen {
+		t.cg = cg
+		t.procs = func() ([]int, error) {
+			_, tree, _, err := findTree(dir, root)
+			return tree, err
+		}
+	}
+	return t, nil
 }
 
 // findTree finds, in the frozen cgroup dir, the tree rooted at pid (0:
@@ -178,15 +194,20 @@ func freezeTree(pid int) (*frozenTree, error) {
 	// it; once frozen, none can. So: move, freeze, and move again until
 	// a pass finds nothing new (a process moved into a frozen cgroup is
 	// frozen by the move).
+	var frozen time.Time
 	for pass := 0; ; pass++ {
 		moved, err := m.moveIn()
 		if err == nil && pass > 0 && !moved {
-			return &frozenTree{root: pid, release: release}, nil
+			return &frozenTree{root: pid, release: release, cg: cg, frozen: frozen,
+				procs: func() ([]int, error) { return cgroupProcs(cg.Path) }}, nil
 		}
 		if err == nil && pass >= 100 {
 			err = fmt.Errorf("the tree of pid %d keeps growing: cannot freeze it", pid)
 		}
 		if err == nil {
+			if pass == 0 {
+				frozen = time.Now()
+			}
 			err = cg.Freeze()
 		}
 		if err != nil {

@@ -253,6 +253,10 @@ func (d *Decoder) check(r *Record, k kind) error {
 		if b.NrPages > uapi.CKPT_PGARR_MAX_PAGES {
 			return d.fail(r.Offset+8, "page chunk of %d pages, more than %d", b.NrPages, uapi.CKPT_PGARR_MAX_PAGES)
 		}
+	case *uapi.CkptHdrPgarrClean:
+		if b.NrPages > uapi.CKPT_PGARR_MAX_PAGES {
+			return d.fail(r.Offset+8, "clean page chunk of %d pages, more than %d", b.NrPages, uapi.CKPT_PGARR_MAX_PAGES)
+		}
 	case *uapi.CkptHdrTail:
 		if b.Magic != uapi.CKPT_MAGIC_TAIL {
 			return d.fail(r.Offset+8, "bad tail magic %#x", b.Magic)
@@ -383,15 +387,21 @@ func (d *Decoder) String() (string, error) {
 	return string(b[:len(b)-1]), nil
 }
 
-// PageAddrs reads the addresses of the current PGARR record; the pages
-// follow through Read, PageSize bytes each. The slice is reused by the next
-// call. Addresses must be page-aligned and strictly increasing.
+// PageAddrs reads the addresses of the current PGARR record, whose pages
+// follow through Read, PageSize bytes each, or of a PGARR_CLEAN record.
+// The slice is reused by the next call. Addresses must be page-aligned
+// and strictly increasing.
 func (d *Decoder) PageAddrs() ([]uint64, error) {
-	p, ok := d.rec.Body.(*uapi.CkptHdrPgarr)
-	if !ok || d.remain != d.rec.PayloadLen {
-		return nil, errors.New("image: PageAddrs called off a fresh PGARR record")
+	n := -1
+	switch p := d.rec.Body.(type) {
+	case *uapi.CkptHdrPgarr:
+		n = int(p.NrPages)
+	case *uapi.CkptHdrPgarrClean:
+		n = int(p.NrPages)
 	}
-	n := int(p.NrPages)
+	if n < 0 || d.remain != d.rec.PayloadLen {
+		return nil, errors.New("image: PageAddrs called off a fresh PGARR or PGARR_CLEAN record")
+	}
 	if cap(d.addrs) < n {
 		d.addrs = make([]uint64, n)
 	}

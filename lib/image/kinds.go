@@ -83,6 +83,9 @@ var kinds = map[uint32]kind{
 		n := uint64(b.(*uapi.CkptHdrPgarr).NrPages)
 		return n*8 + n*pageSize
 	}},
+	uapi.CKPT_HDR_PGARR_CLEAN: {"PGARR_CLEAN", t[uapi.CkptHdrPgarrClean](), func(b any, _ uint64) uint64 {
+		return uint64(b.(*uapi.CkptHdrPgarrClean).NrPages) * 8
+	}},
 	uapi.CKPT_HDR_MM_AUXV: {"MM_AUXV", nil, nil},
 	uapi.CKPT_HDR_SHMEM:   {"SHMEM", t[uapi.CkptHdrShmem](), nil},
 	uapi.CKPT_HDR_IPC_SHM: {"IPC_SHM", t[uapi.CkptHdrIpcShm](), nil},

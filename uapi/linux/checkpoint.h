@@ -49,8 +49,19 @@
 #define CHECKPOINT_SUBTREE	0x1
 /* Also checkpoint the network namespace (optional feature). */
 #define CHECKPOINT_NETNS	0x2
+/*
+ * The last step of a pre-copy: write only the private pages written since
+ * the targets' soft-dirty bits were last cleared (/proc/PID/clear_refs 4)
+ * and, for the others, only their addresses (CKPT_HDR_PGARR_CLEAN), which
+ * the caller fills in from the copy it made before. The header keeps the
+ * flag, and restart refuses such an image until it is merged into an
+ * ordinary one (kcr checkpoint --pre-copy does that). EOPNOTSUPP on a
+ * kernel without CONFIG_MEM_SOFT_DIRTY.
+ */
+#define CHECKPOINT_DIRTY_ONLY	0x4
 
-#define CHECKPOINT_USER_FLAGS	(CHECKPOINT_SUBTREE | CHECKPOINT_NETNS)
+#define CHECKPOINT_USER_FLAGS	(CHECKPOINT_SUBTREE | CHECKPOINT_NETNS | \
+				 CHECKPOINT_DIRTY_ONLY)
 
 /* struct ckpt_ioc_restart.flags */
 /*

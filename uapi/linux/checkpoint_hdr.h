@@ -154,6 +154,7 @@ enum {
 	CKPT_HDR_PGARR,			/* struct ckpt_hdr_pgarr */
 	CKPT_HDR_MM_AUXV,		/* struct ckpt_hdr + __u64 words */
 	CKPT_HDR_SHMEM,			/* struct ckpt_hdr_shmem */
+	CKPT_HDR_PGARR_CLEAN,		/* struct ckpt_hdr_pgarr_clean */
 
 	/* System V IPC */
 	CKPT_HDR_IPC_SHM = 501,		/* struct ckpt_hdr_ipc_shm */
@@ -1035,6 +1036,22 @@ struct ckpt_hdr_pgarr {
 	struct ckpt_hdr h;
 	__u32 nr_pages;
 	__u32 __pad;
+};
+
+/*
+ * CKPT_HDR_PGARR_CLEAN: pages that CHECKPOINT_DIRTY_ONLY did not write,
+ * because nothing wrote them since the soft-dirty bits were cleared.
+ * Payload: __u64 addrs[nr_pages], page-aligned virtual addresses in the
+ * memory of the task pid (in the checkpointer's pid namespace), in
+ * increasing order within the record; they may interleave with those of
+ * the VMA's PGARR records. Only in an image whose header has
+ * CHECKPOINT_DIRTY_ONLY, which restart refuses: merging the pre-copy in
+ * turns these records into PGARR ones.
+ */
+struct ckpt_hdr_pgarr_clean {
+	struct ckpt_hdr h;
+	__u32 nr_pages;
+	__s32 pid;
 };
 
 /*

@@ -19,6 +19,16 @@
  *		READY.check: after a checkpoint tool restored it, the bench
  *		knows that the memory came back.
  *
+ *	bench dirty MIB PERMILLE STRIDE READY
+ *		as hold, but keeps writing its memory: PERMILLE thousandths
+ *		of its pages per second, one word per page, each page
+ *		STRIDE pages after the one before (1: in order; a stride
+ *		coprime with the count of pages visits every page,
+ *		scattered). A count per page, in memory of its
+ *		own, says what each page holds; SIGUSR1 checks every page
+ *		against it, between two writes. A pre-copy that missed a
+ *		write restores a page older than its count.
+ *
  * The holder knows nothing of kcr or CRIU: both freeze and restore it
  * from outside.
  */
@@ -151,33 +161,104 @@ static void on_usr1(int sig)
 	asked = 1;
 }
 
-static int hold(size_t size, const char *ready)
+/* Write "ok" or "bad" to path. */
+static int answer(const char *path, int ok)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	if (fd < 0)
+		return 1;
+	if (write(fd, ok ? "ok" : "bad", ok ? 2 : 3) != (ok ? 2 : 3))
+		return 1;
+	return close(fd);
+}
+
+/*
+ * Take SIGUSR1 as "check", make check the path of the answer, and create
+ * the file ready: the holder is set up.
+ */
+static int announce(const char *ready, char *check, size_t len)
 {
 	struct sigaction sa = { .sa_handler = on_usr1 };
-	uint64_t *mem = size ? fresh(size) : NULL;
-	char path[4096];
 	int fd;
 
-	if (mem)
-		fill(mem, size);
 	if (sigaction(SIGUSR1, &sa, NULL) ||
-	    snprintf(path, sizeof(path), "%s.check", ready) >= sizeof(path))
+	    snprintf(check, len, "%s.check", ready) >= len)
 		return 1;
 	fd = open(ready, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0)
 		return 1;
-	close(fd);
+	return close(fd);
+}
+
+static int hold(size_t size, const char *ready)
+{
+	uint64_t *mem = size ? fresh(size) : NULL;
+	char path[4096];
+
+	if (mem)
+		fill(mem, size);
+	if (announce(ready, path, sizeof(path)))
+		return 1;
 	for (;;) {
 		pause();
 		if (!asked)
 			continue;
 		asked = 0;
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (fd < 0)
+		if (answer(path, check(mem, size)))
 			return 1;
-		if (write(fd, check(mem, size) ? "ok" : "bad", 2) != 2)
-			return 1;
-		close(fd);
+	}
+}
+
+static int dirty_check(const uint64_t *mem, const uint32_t *gens,
+		       size_t pages)
+{
+	size_t per = sysconf(_SC_PAGESIZE) / 8, i, j;
+
+	for (i = 0; i < pages; i++) {
+		const uint64_t *pg = mem + i * per;
+
+		if (pg[0] != pattern(&pg[0]) + gens[i])
+			return 0;
+		for (j = 1; j < per; j++)
+			if (pg[j] != pattern(&pg[j]))
+				return 0;
+	}
+	return 1;
+}
+
+static int dirty(size_t size, unsigned long permille, size_t stride,
+		 const char *ready)
+{
+	size_t per = sysconf(_SC_PAGESIZE) / 8, pages, next = 0, done = 0;
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	uint64_t *mem = fresh(size);
+	uint32_t *gens;
+	char path[4096];
+	double start;
+
+	pages = size / (per * 8);
+	gens = fresh((pages * sizeof(*gens) + 4095) & ~4095UL);
+	fill(mem, size);
+	if (announce(ready, path, sizeof(path)))
+		return 1;
+	start = now();
+	for (;;) {
+		size_t want = (now() - start) * pages * permille / 1000;
+
+		if (asked) {
+			asked = 0;
+			if (answer(path, dirty_check(mem, gens, pages)))
+				return 1;
+		}
+		for (; done < want; done++) {
+			uint64_t *pg = mem + next * per;
+
+			gens[next]++;
+			pg[0] = pattern(&pg[0]) + gens[next];
+			next = (next + stride) % pages;
+		}
+		nanosleep(&tick, NULL);
 	}
 }
 
@@ -186,7 +267,7 @@ int main(int argc, char **argv)
 	size_t size;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: bench memcpy MIB | bench write MIB FILE | bench hold MIB READY\n");
+		fprintf(stderr, "usage: bench memcpy MIB | bench write MIB FILE | bench hold MIB READY | bench dirty MIB PERMILLE STRIDE READY\n");
 		return 2;
 	}
 	size = strtoul(argv[2], NULL, 0) << 20;
@@ -196,6 +277,9 @@ int main(int argc, char **argv)
 		return bench_write(size, argv[3]);
 	if (!strcmp(argv[1], "hold") && argc == 4)
 		return hold(size, argv[3]);
+	if (!strcmp(argv[1], "dirty") && size && argc == 6)
+		return dirty(size, strtoul(argv[3], NULL, 0),
+			     strtoul(argv[4], NULL, 0), argv[5]);
 	fprintf(stderr, "bench: bad arguments\n");
 	return 2;
 }
