@@ -205,13 +205,26 @@ func runDemo() int {
 // the process tree benchmark (kcr.benchtree: tree sizes, default
 // 10,100,1000), the thread benchmark (kcr.benchthreads: threads of one
 // process, default 1,16,256) and those of the mappings and open files of
-// one process (kcr.benchobjs: how many, default 10,100,1000,10000).
+// one process (kcr.benchobjs: how many, default 10,100,1000,10000). The
+// frozen time of a pre-copy is measured at the largest size.
 func runBench(sizes []string) int {
 	if rc := loadModule(guestproto.Module, ""); rc != 0 {
 		return rc
 	}
 	if rc := runMemBench(sizes); rc != 0 {
 		return rc
+	}
+	// Pre-copy at the largest size.
+	largest := 0
+	for _, s := range sizes {
+		if n, err := strconv.Atoi(s); err == nil {
+			largest = max(largest, n)
+		}
+	}
+	if largest > 0 {
+		if rc := runPreCopyBench(largest); rc != 0 {
+			return rc
+		}
 	}
 	for _, b := range []struct {
 		k            taskBench
