@@ -147,6 +147,17 @@ static inline bool kcr_nsproxy_dec_and_test(struct nsproxy *nsp)
 	list_for_each_entry(timr, &(sig)->posix_timers, list)
 #endif
 
+/* 6.3 made vm_flags read-only but through vm_flags_set(). */
+static inline void kcr_vm_flags_set(struct vm_area_struct *vma,
+				    unsigned long flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
 /* The length of t's rseq area: always 32 bytes before 6.3. */
 static inline u32 kcr_rseq_len(struct task_struct *t)
 {

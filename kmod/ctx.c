@@ -294,6 +294,53 @@ static int kcr_read_iter(struct ckpt_ctx *ctx, struct iov_iter *iter)
 	return 0;
 }
 
+/*
+ * Restart: the offset in the image file of the next byte to read, if the
+ * image is a regular file that can be mapped; -1 otherwise.
+ */
+loff_t ckpt_map_offset(struct ckpt_ctx *ctx)
+{
+	struct file *file = ctx->file;
+	bool lock = !ctx->pos_locked && (file->f_mode & FMODE_ATOMIC_POS);
+	loff_t pos;
+
+	if (!S_ISREG(file_inode(file)->i_mode) || !file->f_op->mmap ||
+	    !(file->f_mode & FMODE_READ) || (file->f_mode & FMODE_STREAM))
+		return -1;
+	if (lock && mutex_lock_killable(&file->f_pos_lock))
+		return -1;
+	pos = file->f_pos;
+	if (lock)
+		mutex_unlock(&file->f_pos_lock);
+	return pos;
+}
+
+/*
+ * Restart: go past len bytes of a regular-file image (what was mapped
+ * instead of read); past its end, the image is truncated.
+ */
+int ckpt_skip(struct ckpt_ctx *ctx, size_t len)
+{
+	struct file *file = ctx->file;
+	bool lock = !ctx->pos_locked && (file->f_mode & FMODE_ATOMIC_POS);
+	int ret = 0;
+
+	if (lock && mutex_lock_killable(&file->f_pos_lock))
+		return ckpt_err(ctx, -EINTR, "interrupted reading the image");
+	if (file->f_pos + len > i_size_read(file_inode(file)))
+		ret = -EINVAL;
+	else
+		file->f_pos += len;
+	if (lock)
+		mutex_unlock(&file->f_pos_lock);
+	if (ret)
+		return ckpt_err(ctx, ret,
+				"image truncated: %zu bytes of pages past its end",
+				len);
+	ctx->pos += len;
+	return 0;
+}
+
 int ckpt_write(struct ckpt_ctx *ctx, const void *buf, size_t len)
 {
 	struct kvec kv = { .iov_base = (void *)buf, .iov_len = len };

@@ -169,6 +169,8 @@ void ckpt_ctx_free(struct ckpt_ctx *ctx);
  * -EINVAL (truncated image).
  */
 int ckpt_write(struct ckpt_ctx *ctx, const void *buf, size_t len);
+loff_t ckpt_map_offset(struct ckpt_ctx *ctx);
+int ckpt_skip(struct ckpt_ctx *ctx, size_t len);
 int ckpt_read(struct ckpt_ctx *ctx, void *buf, size_t len);
 /* nr whole pages; bv: room for nr struct bio_vec (<linux/bvec.h>). */
 int ckpt_write_pages(struct ckpt_ctx *ctx, struct page **pages,

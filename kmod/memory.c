@@ -86,6 +86,7 @@ struct kcr_vma {
 	u32 type;			/* CKPT_VMA_* */
 	enum kcr_vma_pages pages;
 	struct file *file;		/* CKPT_VMA_FILE, referenced */
+	bool image_map;			/* anonymous memory mapped from an image */
 };
 
 /* Why a VMA cannot be checkpointed, reported once mmap_lock is dropped. */
@@ -130,7 +131,7 @@ struct kcr_pgarr {
 
 /* The biggest chunk must fit the 32-bit record length. */
 static_assert((u64)CKPT_PGARR_MAX_PAGES * (sizeof(u64) + PAGE_SIZE) +
-	      sizeof(struct ckpt_hdr_pgarr) <= U32_MAX);
+	      PAGE_SIZE + sizeof(struct ckpt_hdr_pgarr) <= U32_MAX);
 
 static void kcr_mm_grab(void *ptr)
 {
@@ -334,7 +335,14 @@ static int kcr_collect_pages(struct mm_struct *mm, const struct kcr_vma *kv,
 		unsigned long run_end, nr, i, base;
 		long got;
 
-		addr = kcr_next_mapped(mm, addr, kv->end, &run_end);
+		/*
+		 * Memory mapped from an image is all there, also what was
+		 * never touched: the image file holds it.
+		 */
+		if (kv->image_map)
+			run_end = kv->end;
+		else
+			addr = kcr_next_mapped(mm, addr, kv->end, &run_end);
 		if (addr >= kv->end)
 			break;
 		/* Each page goes to one of the two lists: room in both. */
@@ -391,18 +399,23 @@ static void kcr_pgarr_release(struct kcr_pgarr *pa)
 
 /*
  * Write pa as one PGARR record (an empty one when pa->nr is 0) and drop
- * its page references.
+ * its page references. Zeros after the addresses make the pages start at
+ * a multiple of the page size from the start of the image, so that a
+ * restart can map them from the image file.
  */
 static int kcr_write_pgarr(struct ckpt_ctx *ctx, struct kcr_pgarr *pa)
 {
-	size_t alen = sizeof(*pa->hdr) + pa->nr * sizeof(u64);
+	size_t alen = sizeof(*pa->hdr) + pa->nr * sizeof(u64), pad = 0;
 	int ret;
 
+	if (pa->nr)
+		pad = -((u64)ctx->pos + alen) & (PAGE_SIZE - 1);
+	memset((char *)pa->hdr + alen, 0, pad);
 	pa->hdr->h.type = CKPT_HDR_PGARR;
-	pa->hdr->h.len = alen + (size_t)pa->nr * PAGE_SIZE;
+	pa->hdr->h.len = alen + pad + (size_t)pa->nr * PAGE_SIZE;
 	pa->hdr->nr_pages = pa->nr;
-	pa->hdr->__pad = 0;
-	ret = ckpt_write(ctx, pa->hdr, alen);
+	pa->hdr->pad = pad;
+	ret = ckpt_write(ctx, pa->hdr, alen + pad);
 	if (!ret && pa->nr)
 		ret = ckpt_write_pages(ctx, pa->pages, pa->bv, pa->nr);
 	kcr_pgarr_release(pa);
@@ -438,8 +451,9 @@ static int kcr_pgarr_alloc(struct ckpt_ctx *ctx, struct kcr_pgarr *pa)
 			return -ENOMEM;
 		pa->clean_addrs = (u64 *)(pa->clean + 1);
 	}
-	pa->hdr = kvmalloc(sizeof(*pa->hdr) +
-			   CKPT_PGARR_MAX_PAGES * sizeof(u64), GFP_KERNEL);
+	/* The addresses, and room for the zeros that align the pages. */
+	pa->hdr = kvmalloc(sizeof(*pa->hdr) + CKPT_PGARR_MAX_PAGES *
+			   sizeof(u64) + PAGE_SIZE, GFP_KERNEL);
 	pa->pages = kvmalloc_array(CKPT_PGARR_MAX_PAGES, sizeof(*pa->pages),
 				   GFP_KERNEL);
 	pa->bv = kvmalloc_array(CKPT_PGARR_MAX_PAGES, sizeof(*pa->bv),
@@ -475,7 +489,7 @@ static int kcr_checkpoint_vma_pages(struct ckpt_ctx *ctx,
 
 	/* A VMA made since the bits were cleared is written as a whole. */
 	pa->dirty_only = (ctx->uflags & CHECKPOINT_DIRTY_ONLY) &&
-		!(kv->flags & VM_SOFTDIRTY);
+		!(kv->flags & VM_SOFTDIRTY) && !kv->image_map;
 	while (kv->pages != KCR_PAGES_NONE && pos < kv->end) {
 		struct vm_area_struct *vma;
 
@@ -521,6 +535,32 @@ const char *kcr_vma_special_name(struct vm_area_struct *vma)
 	return vma->vm_ops->name(vma);
 }
 
+/*
+ * Is this mapping anonymous memory that a restart mapped from its image
+ * (RESTART_MAP_IMAGE)? Such a mapping has VM_DONTEXPAND and its file
+ * starts with an image header. It is saved as the anonymous memory it
+ * stands for, all of it, so that the new image does not need the old
+ * one. Called under mmap_read_lock: reads the file's first bytes, from
+ * its page cache as a rule.
+ */
+static bool kcr_vma_is_image_map(struct vm_area_struct *vma)
+{
+	struct {
+		struct ckpt_hdr h;
+		u64 magic;
+	} head;
+	loff_t pos = 0;
+
+	if (!(vma->vm_flags & VM_DONTEXPAND) ||
+	    !S_ISREG(file_inode(vma->vm_file)->i_mode) ||
+	    !(vma->vm_file->f_mode & FMODE_READ))
+		return false;
+	if (kernel_read(vma->vm_file, &head, sizeof(head), &pos) !=
+	    sizeof(head))
+		return false;
+	return head.h.type == CKPT_HDR_HEADER && head.magic == CKPT_MAGIC_HEAD;
+}
+
 /* Can a restart find this file again by its path? */
 static bool kcr_file_reopenable(struct file *file)
 {
@@ -564,6 +604,7 @@ static int kcr_vma_snapshot(struct mm_struct *mm, struct vm_area_struct *vma,
 	kv->pgoff = vma->vm_pgoff;
 	kv->page_prot = pgprot_val(vma->vm_page_prot);
 	kv->file = NULL;
+	kv->image_map = false;
 
 	if (is_vm_hugetlb_page(vma))
 		return kcr_vma_refuse(vma, ve, -EOPNOTSUPP,
@@ -601,6 +642,10 @@ static int kcr_vma_snapshot(struct mm_struct *mm, struct vm_area_struct *vma,
 		else
 			kv->type = CKPT_VMA_ANON;
 		kv->pages = KCR_PAGES_ALL;
+	} else if (vma->vm_file && kcr_vma_is_image_map(vma)) {
+		kv->type = CKPT_VMA_ANON;
+		kv->pages = KCR_PAGES_ALL;
+		kv->image_map = true;
 	} else if (vma->vm_file) {
 		if (!kcr_file_reopenable(vma->vm_file))
 			return kcr_vma_refuse(vma, ve, -EOPNOTSUPP,
@@ -788,6 +833,11 @@ static int kcr_write_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	hv->vm_page_prot = kv->page_prot;
 	hv->vm_flags = kv->flags;
 	hv->vm_pgoff = kv->pgoff;
+	if (kv->image_map) {
+		/* As anonymous memory: restart's own flag and offset. */
+		hv->vm_flags &= ~VM_DONTEXPAND;
+		hv->vm_pgoff = kv->start >> PAGE_SHIFT;
+	}
 	if (kv->type == CKPT_VMA_VDSO) {
 		/* In place of the offset: the vDSO's identity (vdso.c). */
 		ret = kcr_vdso_id(mm, kv->start, kv->end, &hv->vm_pgoff);

@@ -46,6 +46,7 @@
 #include <linux/mount.h>
 #include <linux/sched/coredump.h>
 #include <linux/sched/mm.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 
 #include <asm/cacheflush.h>
@@ -73,6 +74,7 @@ struct kcr_mm_restore {
 	u64 *addrs;
 	struct page **pages;
 	struct bio_vec *bv;
+	void *pad;			/* PAGE_SIZE, for a chunk's pad */
 };
 
 #define KCR_VMA_PROT_FLAGS	(VM_READ | VM_WRITE | VM_EXEC)
@@ -440,7 +442,7 @@ static int kcr_lock_vma(struct ckpt_ctx *ctx, const struct ckpt_hdr_vma *hv)
  * one call) for writing, and read their contents from the image.
  */
 static int kcr_fill_pages(struct ckpt_ctx *ctx, struct kcr_mm_restore *r,
-			  unsigned int nr, bool exec)
+			  const u64 *addrs, unsigned int nr, bool exec)
 {
 	const unsigned int gup_flags = FOLL_WRITE | FOLL_FORCE;
 	unsigned int got = 0, i;
@@ -451,14 +453,14 @@ static int kcr_fill_pages(struct ckpt_ctx *ctx, struct kcr_mm_restore *r,
 		long n;
 
 		while (got + run < nr &&
-		       r->addrs[got + run] == r->addrs[got] + run * PAGE_SIZE)
+		       addrs[got + run] == addrs[got] + run * PAGE_SIZE)
 			run++;
-		n = get_user_pages_unlocked(r->addrs[got], run,
+		n = get_user_pages_unlocked(addrs[got], run,
 					    r->pages + got, gup_flags);
 		if (n <= 0) {
 			ret = ckpt_err(ctx, n ? n : -EFAULT,
 				       "cannot fault in page %#llx",
-				       r->addrs[got]);
+				       addrs[got]);
 			goto out;
 		}
 		got += n;
@@ -482,13 +484,121 @@ out:
 	return ret;
 }
 
+/*
+ * RESTART_MAP_IMAGE maps runs of at least this many pages from the image:
+ * fewer would cost more VMAs than copying them costs time.
+ */
+#define KCR_MAP_MIN_PAGES	(SZ_1M / PAGE_SIZE)
+
+/*
+ * The vm_flags of a mapping whose pages may be mapped from the image: a
+ * plain private anonymous one. Executable memory, locked memory and
+ * memory with madvise() flags of its own keep anonymous pages.
+ */
+#define KCR_MAP_OK_FLAGS	(VM_READ | VM_WRITE | VM_MAYREAD | \
+				 VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT | \
+				 VM_NORESERVE | VM_SOFTDIRTY)
+
+static bool kcr_may_map(struct ckpt_ctx *ctx, const struct ckpt_hdr_vma *hv)
+{
+	return (ctx->uflags & RESTART_MAP_IMAGE) &&
+		hv->vma_type == CKPT_VMA_ANON &&
+		!(hv->vm_flags & ~(u64)KCR_MAP_OK_FLAGS);
+}
+
+/*
+ * Map the nr pages from addr on from the image file at its current
+ * offset, private, over the anonymous mapping made for them; the image
+ * is then read past them. VM_DONTEXPAND: mremap() must not grow the
+ * mapping over the rest of the image, which holds more than this
+ * process's memory.
+ */
+static int kcr_map_run(struct ckpt_ctx *ctx, const struct ckpt_hdr_vma *hv,
+		       unsigned long addr, unsigned int nr, loff_t off)
+{
+	unsigned long len = (unsigned long)nr << PAGE_SHIFT, got;
+	unsigned long flags = MAP_PRIVATE | MAP_FIXED, prot = 0;
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+
+	if (hv->vm_flags & VM_READ)
+		prot |= PROT_READ;
+	if (hv->vm_flags & VM_WRITE)
+		prot |= PROT_WRITE;
+	if (hv->vm_flags & VM_NORESERVE)
+		flags |= MAP_NORESERVE;
+	got = vm_mmap(ctx->file, addr, len, prot, flags, off);
+	if (IS_ERR_VALUE(got))
+		return ckpt_err(ctx, (long)got,
+				"cannot map %#lx-%#lx from the image", addr,
+				addr + len);
+	if (got != addr)
+		return ckpt_err(ctx, -EEXIST, "mapping %#lx from the image moved",
+				addr);
+	if (mmap_write_lock_killable(mm))
+		return ckpt_err(ctx, -EINTR, "interrupted locking the mm");
+	vma = vma_lookup(mm, addr);
+	if (vma && vma->vm_file == ctx->file)
+		kcr_vm_flags_set(vma, VM_DONTEXPAND);
+	mmap_write_unlock(mm);
+	if (!vma || vma->vm_file != ctx->file)
+		return ckpt_err(ctx, -EBUSY, "mapping %#lx from the image is gone",
+				addr);
+	return ckpt_skip(ctx, len);
+}
+
+/*
+ * The nr pages of a chunk, whose data comes next in the image: mapped from
+ * the image file in runs of KCR_MAP_MIN_PAGES or more where that is asked
+ * for and possible, read into new pages elsewhere.
+ */
+static int kcr_restore_chunk(struct ckpt_ctx *ctx, struct kcr_mm_restore *r,
+			     const struct ckpt_hdr_vma *hv, unsigned int nr)
+{
+	bool exec = hv->vm_flags & VM_EXEC;
+	unsigned int i = 0, done = 0;
+	loff_t off = -1;
+	int ret;
+
+	if (kcr_may_map(ctx, hv))
+		off = ckpt_map_offset(ctx);
+	if (off < 0 || !PAGE_ALIGNED(off))
+		return kcr_fill_pages(ctx, r, r->addrs, nr, exec);
+	while (i < nr) {
+		unsigned int run = 1;
+
+		while (i + run < nr &&
+		       r->addrs[i + run] == r->addrs[i] + run * PAGE_SIZE)
+			run++;
+		if (run < KCR_MAP_MIN_PAGES) {
+			i += run;
+			continue;
+		}
+		if (i > done) {
+			ret = kcr_fill_pages(ctx, r, r->addrs + done, i - done,
+					     exec);
+			if (ret)
+				return ret;
+		}
+		ret = kcr_map_run(ctx, hv, r->addrs[i], run,
+				  off + ((loff_t)i << PAGE_SHIFT));
+		if (ret)
+			return ret;
+		i += run;
+		done = i;
+	}
+	if (nr > done)
+		return kcr_fill_pages(ctx, r, r->addrs + done, nr - done, exec);
+	return 0;
+}
+
 /* The PGARR records of one VMA, up to the empty one that ends them. */
 static int kcr_restore_vma_pages(struct ckpt_ctx *ctx,
 				 struct kcr_mm_restore *r,
 				 const struct ckpt_hdr_vma *hv, bool has_pages)
 {
 	unsigned long next = hv->vm_start;
-	const size_t max = sizeof(struct ckpt_hdr_pgarr) +
+	const size_t max = sizeof(struct ckpt_hdr_pgarr) + PAGE_SIZE +
 		(size_t)CKPT_PGARR_MAX_PAGES * (sizeof(u64) + PAGE_SIZE);
 
 	for (;;) {
@@ -503,12 +613,14 @@ static int kcr_restore_vma_pages(struct ckpt_ctx *ctx,
 					sizeof(pa) - sizeof(pa.h));
 		if (ret)
 			return ret;
-		if (pa.nr_pages > CKPT_PGARR_MAX_PAGES || pa.__pad ||
-		    pa.h.len != sizeof(pa) + (size_t)pa.nr_pages *
+		/* Version 1 had no pad. */
+		if (pa.nr_pages > CKPT_PGARR_MAX_PAGES || pa.pad >= PAGE_SIZE ||
+		    (pa.pad && ctx->header->version < 2) ||
+		    pa.h.len != sizeof(pa) + pa.pad + (size_t)pa.nr_pages *
 		    (sizeof(u64) + PAGE_SIZE))
 			return ckpt_err(ctx, -EINVAL,
-					"page chunk of %u pages, %u bytes",
-					pa.nr_pages, pa.h.len);
+					"page chunk of %u pages, %u bytes, pad %u",
+					pa.nr_pages, pa.h.len, pa.pad);
 		if (!pa.nr_pages)
 			return 0;
 		if (!has_pages)
@@ -528,8 +640,12 @@ static int kcr_restore_vma_pages(struct ckpt_ctx *ctx,
 						a, hv->vm_start, hv->vm_end);
 			next = a + PAGE_SIZE;
 		}
-		ret = kcr_fill_pages(ctx, r, pa.nr_pages,
-				     hv->vm_flags & VM_EXEC);
+		if (pa.pad) {
+			ret = ckpt_read(ctx, r->pad, pa.pad);
+			if (ret)
+				return ret;
+		}
+		ret = kcr_restore_chunk(ctx, r, hv, pa.nr_pages);
 		if (ret)
 			return ret;
 	}
@@ -709,6 +825,7 @@ static void kcr_mm_restore_free(struct ckpt_ctx *ctx,
 	kvfree(r->addrs);
 	kvfree(r->pages);
 	kvfree(r->bv);
+	kfree(r->pad);
 	if (r->auxv)
 		ckpt_hdr_put(ctx, (struct ckpt_hdr *)r->auxv - 1);
 	if (r->hmm)
@@ -753,7 +870,8 @@ static int kcr_read_mm(struct ckpt_ctx *ctx, struct kcr_mm_restore *r,
 				  GFP_KERNEL);
 	r->bv = kvmalloc_array(CKPT_PGARR_MAX_PAGES, sizeof(*r->bv),
 			       GFP_KERNEL);
-	if (!r->addrs || !r->pages || !r->bv)
+	r->pad = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!r->addrs || !r->pages || !r->bv || !r->pad)
 		return ckpt_err(ctx, -ENOMEM, "no memory for a page chunk");
 	return 0;
 }

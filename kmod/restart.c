@@ -689,10 +689,12 @@ static int kcr_read_header(struct ckpt_ctx *ctx)
 	if (h->magic != CKPT_MAGIC_HEAD)
 		return ckpt_err(ctx, -EINVAL, "not a kcr image (magic %#llx)",
 				h->magic);
-	if (h->version != CKPT_IMAGE_VERSION)
+	if (h->version < CKPT_IMAGE_VERSION_OLDEST ||
+	    h->version > CKPT_IMAGE_VERSION)
 		return ckpt_err(ctx, -EINVAL,
-				"image format version %u, this kcr.ko reads %u",
-				h->version, CKPT_IMAGE_VERSION);
+				"image format version %u, this kcr.ko reads %u to %u",
+				h->version, CKPT_IMAGE_VERSION_OLDEST,
+				CKPT_IMAGE_VERSION);
 	if (h->arch_id != CKPT_ARCH_ID)
 		return ckpt_err(ctx, -EINVAL,
 				"image of architecture %u, this is %u",

@@ -66,6 +66,10 @@ type RestartOptions struct {
 	// (another inode at the path, another size, mtime or ctime) instead
 	// of failing the restart with ESTALE.
 	AllowChangedFiles bool
+	// MapImage maps large runs of anonymous memory straight from the
+	// image file, copy-on-write, instead of copying them
+	// (RESTART_MAP_IMAGE, with what that means for those mappings).
+	MapImage bool
 	// Log receives kcr.ko's messages (logfd); nil for none.
 	Log *os.File
 	// FrozenIn, a cgroup v2 directory that is not frozen, is where the
@@ -95,6 +99,9 @@ func (d *Device) Restart(image *os.File, o RestartOptions) (int, error) {
 	}
 	if o.AllowChangedFiles {
 		arg.Flags |= uapi.RESTART_ALLOW_CHANGED_FILES
+	}
+	if o.MapImage {
+		arg.Flags |= uapi.RESTART_MAP_IMAGE
 	}
 	if o.Log != nil {
 		arg.Logfd = int32(o.Log.Fd())

@@ -9,7 +9,7 @@ package uapi
 // From linux/checkpoint.h.
 
 const (
-	KCR_ABI_VERSION             = 1
+	KCR_ABI_VERSION             = 2
 	CKPT_DEVICE_NAME            = "checkpoint"
 	CKPT_IOC_MAGIC              = 0xcc
 	CHECKPOINT_FD_NONE          = -1
@@ -24,7 +24,8 @@ const (
 	RESTART_CONN_RESET          = 0x10
 	RESTART_NO_PIDS             = 0x20
 	RESTART_ALLOW_CHANGED_FILES = 0x40
-	RESTART_USER_FLAGS          = 0x7f
+	RESTART_MAP_IMAGE           = 0x80
+	RESTART_USER_FLAGS          = 0xff
 )
 
 // CkptIocCheckpoint is struct ckpt_ioc_checkpoint.
@@ -82,17 +83,18 @@ const (
 // From linux/checkpoint_hdr.h.
 
 const (
-	CKPT_MAGIC_HEAD      = 0xfeed0cc0a2d200
-	CKPT_MAGIC_TAIL      = 0x2d2a0cc0deef00
-	CKPT_IMAGE_VERSION   = 1
-	CKPT_TASK_COMM_LEN   = 16
-	CKPT_UTS_LEN         = 65
-	CKPT_RLIM_NLIMITS    = 16
-	CKPT_NSIG            = 64
-	CKPT_SUN_PATH_LEN    = 108
-	CKPT_LSM_NAME_LEN    = 24
-	CKPT_TTY_NCC         = 31
-	CKPT_PGARR_MAX_PAGES = 8192
+	CKPT_MAGIC_HEAD           = 0xfeed0cc0a2d200
+	CKPT_MAGIC_TAIL           = 0x2d2a0cc0deef00
+	CKPT_IMAGE_VERSION        = 2
+	CKPT_IMAGE_VERSION_OLDEST = 1
+	CKPT_TASK_COMM_LEN        = 16
+	CKPT_UTS_LEN              = 65
+	CKPT_RLIM_NLIMITS         = 16
+	CKPT_NSIG                 = 64
+	CKPT_SUN_PATH_LEN         = 108
+	CKPT_LSM_NAME_LEN         = 24
+	CKPT_TTY_NCC              = 31
+	CKPT_PGARR_MAX_PAGES      = 8192
 )
 
 // CkptHdr is struct ckpt_hdr.
@@ -764,7 +766,7 @@ type CkptHdrVma struct {
 type CkptHdrPgarr struct {
 	H       CkptHdr
 	NrPages uint32
-	_       uint32
+	Pad     uint32
 }
 
 // CkptHdrPgarrClean is struct ckpt_hdr_pgarr_clean.

@@ -17,6 +17,11 @@ it), or with --detach prints its pid and leaves it running. With
 --frozen CGROUP the tree is made in that cgroup v2 directory (created if
 missing; it must not be frozen) and left frozen there: kcr prints the
 root's pid and exits, and "kcr thaw CGROUP" lets the tree go on.
+With --map-image, runs of 1 MiB or more of private anonymous memory are
+mapped from IMAGE (a regular file) copy-on-write instead of copied: the
+restart does not copy them, but those parts of the memory become private
+mappings of IMAGE (madvise(MADV_DONTNEED) brings back the image's data
+there, not zeros), and IMAGE must not be changed while the processes run.
 `
 
 func runRestart(args []string, stdout, stderr io.Writer) int {
@@ -28,6 +33,7 @@ func runRestart(args []string, stdout, stderr io.Writer) int {
 	noPids := fs.Bool("no-pids", false, "give the processes fresh pids instead of the image's")
 	detach := fs.Bool("detach", false, "do not wait: print the restored pid and exit")
 	allowChanged := fs.Bool("allow-changed-files", false, "reopen files that changed since the checkpoint instead of failing")
+	mapImage := fs.Bool("map-image", false, "map large runs of anonymous memory from IMAGE copy-on-write instead of copying them")
 	frozen := fs.String("frozen", "", "cgroup v2 directory to restart the tree in, left frozen (implies --detach)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -36,7 +42,7 @@ func runRestart(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	o := kcr.RestartOptions{NoPids: *noPids, AllowChangedFiles: *allowChanged}
+	o := kcr.RestartOptions{NoPids: *noPids, AllowChangedFiles: *allowChanged, MapImage: *mapImage}
 	if *frozen != "" {
 		if err := os.Mkdir(*frozen, 0o755); err != nil && !os.IsExist(err) {
 			fmt.Fprintf(stderr, "kcr restart: %v\n", err)

@@ -253,6 +253,9 @@ func (d *Decoder) check(r *Record, k kind) error {
 		if b.NrPages > uapi.CKPT_PGARR_MAX_PAGES {
 			return d.fail(r.Offset+8, "page chunk of %d pages, more than %d", b.NrPages, uapi.CKPT_PGARR_MAX_PAGES)
 		}
+		if uint64(b.Pad) >= d.page || (b.Pad != 0 && d.header.Version < 2) {
+			return d.fail(r.Offset+12, "page chunk padded by %d bytes", b.Pad)
+		}
 	case *uapi.CkptHdrPgarrClean:
 		if b.NrPages > uapi.CKPT_PGARR_MAX_PAGES {
 			return d.fail(r.Offset+8, "clean page chunk of %d pages, more than %d", b.NrPages, uapi.CKPT_PGARR_MAX_PAGES)
@@ -283,8 +286,9 @@ func (d *Decoder) check(r *Record, k kind) error {
 
 func (d *Decoder) checkHeader(h *uapi.CkptHdrHeader) error {
 	off := d.rec.Offset
-	if h.Version != uapi.CKPT_IMAGE_VERSION {
-		return d.fail(off+16, "image format version %d; this reader knows %d", h.Version, uapi.CKPT_IMAGE_VERSION)
+	if h.Version < uapi.CKPT_IMAGE_VERSION_OLDEST || h.Version > uapi.CKPT_IMAGE_VERSION {
+		return d.fail(off+16, "image format version %d; this reader knows %d to %d",
+			h.Version, uapi.CKPT_IMAGE_VERSION_OLDEST, uapi.CKPT_IMAGE_VERSION)
 	}
 	switch h.ArchId {
 	case uapi.CKPT_ARCH_X86_64, uapi.CKPT_ARCH_S390X, uapi.CKPT_ARCH_PPC64LE:
@@ -388,14 +392,15 @@ func (d *Decoder) String() (string, error) {
 }
 
 // PageAddrs reads the addresses of the current PGARR record, whose pages
-// follow through Read, PageSize bytes each, or of a PGARR_CLEAN record.
+// follow through Read, PageSize bytes each (after its pad, skipped here),
+// or of a PGARR_CLEAN record.
 // The slice is reused by the next call. Addresses must be page-aligned
 // and strictly increasing.
 func (d *Decoder) PageAddrs() ([]uint64, error) {
-	n := -1
+	n, pad := -1, 0
 	switch p := d.rec.Body.(type) {
 	case *uapi.CkptHdrPgarr:
-		n = int(p.NrPages)
+		n, pad = int(p.NrPages), int(p.Pad)
 	case *uapi.CkptHdrPgarrClean:
 		n = int(p.NrPages)
 	}
@@ -424,6 +429,12 @@ func (d *Decoder) PageAddrs() ([]uint64, error) {
 		if i > 0 && v <= a[i-1] {
 			return nil, d.fail(at+int64(8*i), "page address %#x does not follow %#x", v, a[i-1])
 		}
+	}
+	if pad > 0 {
+		if err := d.skip(int64(pad)); err != nil {
+			return nil, err
+		}
+		d.remain -= int64(pad)
 	}
 	return a, nil
 }

@@ -81,11 +81,14 @@ func sample(r *rand.Rand, typ uint32) (body any, payload []byte) {
 		b.DataLen = uint32(n)
 		payload = make([]byte, n)
 	case *uapi.CkptHdrPgarr:
-		b.NrPages = uint32(n)
-		payload = make([]byte, n*8+n*4096)
+		b.NrPages, b.Pad = uint32(n), 16
+		payload = make([]byte, n*8+16+n*4096)
 		for i := 0; i < n; i++ {
 			binary.LittleEndian.PutUint64(payload[8*i:], uint64(i+1)*4096)
 		}
+	case *uapi.CkptHdrPgarrClean:
+		b.NrPages = uint32(n)
+		payload = make([]byte, n*8)
 	case *uapi.CkptHdrSeccompFilter:
 		b.Len = uint32(n)
 		payload = make([]byte, 8*n)

@@ -80,8 +80,9 @@ var kinds = map[uint32]kind{
 	uapi.CKPT_HDR_MM:  {"MM", t[uapi.CkptHdrMm](), nil},
 	uapi.CKPT_HDR_VMA: {"VMA", t[uapi.CkptHdrVma](), nil},
 	uapi.CKPT_HDR_PGARR: {"PGARR", t[uapi.CkptHdrPgarr](), func(b any, pageSize uint64) uint64 {
-		n := uint64(b.(*uapi.CkptHdrPgarr).NrPages)
-		return n*8 + n*pageSize
+		p := b.(*uapi.CkptHdrPgarr)
+		n := uint64(p.NrPages)
+		return n*8 + uint64(p.Pad) + n*pageSize
 	}},
 	uapi.CKPT_HDR_PGARR_CLEAN: {"PGARR_CLEAN", t[uapi.CkptHdrPgarrClean](), func(b any, _ uint64) uint64 {
 		return uint64(b.(*uapi.CkptHdrPgarrClean).NrPages) * 8

@@ -78,11 +78,13 @@ type merger struct {
 	st    *MergeStats
 	pages []page // of the VMA being read
 	buf   []byte
+	off   int64 // bytes written to out, for the page alignment
 }
 
 // copy copies n bytes at off of the delta image.
 func (m *merger) copy(off, n int64) error {
-	_, err := io.Copy(m.out, io.NewSectionReader(m.delta, off, n))
+	c, err := io.Copy(m.out, io.NewSectionReader(m.delta, off, n))
+	m.off += c
 	return err
 }
 
@@ -95,7 +97,8 @@ func (m *merger) header(rec *image.Record) error {
 	at := unsafe.Offsetof(uapi.CkptHdrHeader{}.Uflags)
 	order := m.d.ByteOrder()
 	order.PutUint64(b[at:], order.Uint64(b[at:])&^uapi.CHECKPOINT_DIRTY_ONLY)
-	_, err := m.out.Write(b)
+	n, err := m.out.Write(b)
+	m.off += int64(n)
 	return err
 }
 
@@ -164,10 +167,15 @@ func (m *merger) flush() error {
 		n := min(len(m.pages), uapi.CKPT_PGARR_MAX_PAGES)
 		chunk := m.pages[:n]
 		m.pages = m.pages[n:]
-		hdr := make([]byte, 16+8*n)
+		// As the kernel writes it: the pages at a multiple of the
+		// page size from the start, for a restart that maps them.
+		alen := 16 + 8*n
+		pad := int(-(m.off + int64(alen)) & int64(ps-1))
+		hdr := make([]byte, alen+pad)
 		order.PutUint32(hdr[0:], uapi.CKPT_HDR_PGARR)
-		order.PutUint32(hdr[4:], uint32(16+n*(8+ps)))
+		order.PutUint32(hdr[4:], uint32(alen+pad+n*ps))
 		order.PutUint32(hdr[8:], uint32(n))
+		order.PutUint32(hdr[12:], uint32(pad))
 		for i, p := range chunk {
 			order.PutUint64(hdr[16+8*i:], p.addr)
 		}
@@ -177,12 +185,14 @@ func (m *merger) flush() error {
 		if err := m.pagesOut(chunk, ps); err != nil {
 			return err
 		}
+		m.off += int64(len(hdr) + n*ps)
 	}
 	m.pages = m.pages[:0]
 	end := make([]byte, 16)
 	order.PutUint32(end[0:], uapi.CKPT_HDR_PGARR)
 	order.PutUint32(end[4:], 16)
 	_, err := m.out.Write(end)
+	m.off += 16
 	return err
 }
 

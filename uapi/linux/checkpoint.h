@@ -26,7 +26,7 @@
 #include <linux/types.h>
 
 /* Bumped on every incompatible change of the ioctl ABI or the image format. */
-#define KCR_ABI_VERSION 1
+#define KCR_ABI_VERSION 2
 
 #define CKPT_DEVICE_NAME "checkpoint"
 
@@ -97,11 +97,23 @@
  * path, another size, mtime or ctime) instead of refusing them.
  */
 #define RESTART_ALLOW_CHANGED_FILES	0x40
+/*
+ * Zero-copy restart: where the image is a regular file that can be mapped
+ * (page cache, tmpfs) and its page data is page-aligned in it, map runs of
+ * a private anonymous mapping's pages straight from the image file,
+ * copy-on-write, instead of reading them into new pages. Those parts
+ * become private mappings of the image file: MADV_DONTNEED there brings
+ * back the image's contents rather than zeros, /proc/PID/maps names the
+ * image, they cannot grow with mremap(), and the image file must not be
+ * changed while the process runs (removing it is fine). A checkpoint
+ * takes such a mapping for the anonymous memory it was.
+ */
+#define RESTART_MAP_IMAGE	0x80
 
 #define RESTART_USER_FLAGS	(RESTART_TASKSELF | RESTART_FROZEN | \
 				 RESTART_GHOST | RESTART_KEEP_LSM | \
 				 RESTART_CONN_RESET | RESTART_NO_PIDS | \
-				 RESTART_ALLOW_CHANGED_FILES)
+				 RESTART_ALLOW_CHANGED_FILES | RESTART_MAP_IMAGE)
 
 /*
  * CKPT_IOC_CHECKPOINT: sys_checkpoint(pid, fd, flags, logfd).

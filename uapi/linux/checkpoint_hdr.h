@@ -74,7 +74,12 @@
  * Version of the image format, in CKPT_HDR_HEADER.version. A change of it
  * also bumps KCR_ABI_VERSION in <linux/checkpoint.h>.
  */
-#define CKPT_IMAGE_VERSION	1
+#define CKPT_IMAGE_VERSION	2
+/*
+ * The oldest version restart still reads. Version 2 added the page
+ * alignment of PGARR records (their pad field, 0 in version 1).
+ */
+#define CKPT_IMAGE_VERSION_OLDEST	1
 
 /* Sizes of the kernel's fixed arrays, as stored in the image. */
 #define CKPT_TASK_COMM_LEN	16	/* TASK_COMM_LEN */
@@ -1026,16 +1031,20 @@ struct ckpt_hdr_vma {
  * CKPT_HDR_PGARR: a chunk of pages.
  * Payload:
  *	__u64 addrs[nr_pages];
+ *	__u8 zeros[pad];
  *	__u8 pages[nr_pages][ckpt_const.page_size];
  * addrs are virtual addresses (after a VMA) or byte offsets in the object
  * (after SHMEM or IPC_SHM), each page-aligned; pages[i] is the content at
  * addrs[i]. nr_pages is at most CKPT_PGARR_MAX_PAGES; 0 (a 16-byte record)
- * ends the pages of the VMA or object.
+ * ends the pages of the VMA or object. pad (less than a page) makes pages
+ * start at an offset from the start of the image that is a multiple of
+ * the page size, so that a restart can map them from the image file
+ * (RESTART_MAP_IMAGE); a writer may leave it 0, which only loses that.
  */
 struct ckpt_hdr_pgarr {
 	struct ckpt_hdr h;
 	__u32 nr_pages;
-	__u32 __pad;
+	__u32 pad;
 };
 
 /*

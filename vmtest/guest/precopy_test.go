@@ -64,21 +64,9 @@ func startDirtier(t *testing.T, mib, permille, stride int) *dirtier {
 // check asks the process now at pid to check its memory.
 func (w *dirtier) check(t *testing.T, pid int, what string) {
 	t.Helper()
-	res := w.ready + ".check"
-	_ = os.Remove(res)
-	if err := unix.Kill(pid, unix.SIGUSR1); err != nil {
-		t.Fatalf("%s: %v", what, err)
+	if got := ask(t, pid, w.ready, unix.SIGUSR1); got != "ok" {
+		t.Fatalf("%s: the memory is not what the process wrote (%q)", what, got)
 	}
-	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		b, err := os.ReadFile(res)
-		if err == nil && len(b) >= 2 {
-			if string(b) != "ok" {
-				t.Fatalf("%s: the memory is not what the process wrote (%q)", what, b)
-			}
-			return
-		}
-	}
-	t.Fatalf("%s: pid %d did not answer", what, pid)
 }
 
 var frozenRe = regexp.MustCompile(`frozen for ([0-9.]+) s: (\d+) pages written then, (\d+) taken from the pre-copy`)

@@ -17,7 +17,9 @@
  *		own few pages), creates the file READY, and waits. SIGUSR1
  *		makes it check the pattern and write "ok" or "bad" to
  *		READY.check: after a checkpoint tool restored it, the bench
- *		knows that the memory came back.
+ *		knows that the memory came back. SIGUSR2 checks the same,
+ *		then writes every word with its complement (the pattern
+ *		checked from then on).
  *
  *	bench dirty MIB PERMILLE STRIDE READY
  *		as hold, but keeps writing its memory: PERMILLE thousandths
@@ -79,12 +81,13 @@ static void fill(uint64_t *p, size_t size)
 		p[i] = pattern(&p[i]);
 }
 
-static int check(const uint64_t *p, size_t size)
+/* Does every word hold its pattern, xor flip? */
+static int check(const uint64_t *p, size_t size, uint64_t flip)
 {
 	size_t i;
 
 	for (i = 0; i < size / 8; i++)
-		if (p[i] != pattern(&p[i]))
+		if (p[i] != (pattern(&p[i]) ^ flip))
 			return 0;
 	return 1;
 }
@@ -158,7 +161,7 @@ static volatile sig_atomic_t asked;
 
 static void on_usr1(int sig)
 {
-	asked = 1;
+	asked = sig;
 }
 
 /* Write "ok" or "bad" to path. */
@@ -193,19 +196,31 @@ static int announce(const char *ready, char *check, size_t len)
 
 static int hold(size_t size, const char *ready)
 {
+	struct sigaction sa = { .sa_handler = on_usr1 };
 	uint64_t *mem = size ? fresh(size) : NULL;
+	uint64_t flip = 0;
 	char path[4096];
+	size_t i;
+	int ok;
 
 	if (mem)
 		fill(mem, size);
-	if (announce(ready, path, sizeof(path)))
+	if (announce(ready, path, sizeof(path)) ||
+	    sigaction(SIGUSR2, &sa, NULL))
 		return 1;
 	for (;;) {
 		pause();
 		if (!asked)
 			continue;
+		ok = check(mem, size, flip);
+		/* SIGUSR2: and write every word anew, the complement. */
+		if (asked == SIGUSR2) {
+			flip = ~flip;
+			for (i = 0; i < size / 8; i++)
+				mem[i] = pattern(&mem[i]) ^ flip;
+		}
 		asked = 0;
-		if (answer(path, check(mem, size)))
+		if (answer(path, ok))
 			return 1;
 	}
 }

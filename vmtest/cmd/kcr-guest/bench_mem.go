@@ -32,6 +32,7 @@ type memResult struct {
 	write                    time.Duration // bench write: touched memory into a file in /tmp
 	ckpt, restart            time.Duration // kcr ioctls through lib, the tree frozen before
 	cliCkpt, cliRestart      time.Duration // kcr checkpoint --freeze, kcr restart --detach
+	mapRestart               time.Duration // kcr restart ioctl with RESTART_MAP_IMAGE
 	criuDump, criuRestore    time.Duration // criu dump -R, criu restore -d
 	kcrImage, criuImage      int64         // bytes
 }
@@ -51,6 +52,7 @@ var memColumns = []memColumn{
 	{"criu-dump", func(r *memResult) time.Duration { return r.criuDump }},
 	{"kcr-restart", func(r *memResult) time.Duration { return r.restart }},
 	{"kcr-cli-restart", func(r *memResult) time.Duration { return r.cliRestart }},
+	{"kcr-restart-map", func(r *memResult) time.Duration { return r.mapRestart }},
 	{"criu-restore", func(r *memResult) time.Duration { return r.criuRestore }},
 }
 
@@ -228,7 +230,7 @@ func benchKcr(d *kcr.Device, r *memResult) error {
 			return err
 		}
 		r.ckpt = min(r.ckpt, t)
-		if t, err = kcrRestart(d, h, img, false); err != nil {
+		if t, err = kcrRestart(d, h, img, false, false); err != nil {
 			return err
 		}
 		r.restart = min(r.restart, t)
@@ -248,10 +250,20 @@ func benchKcr(d *kcr.Device, r *memResult) error {
 			return fmt.Errorf("kcr checkpoint: %v\n%s", err, out)
 		}
 		r.cliCkpt = min(r.cliCkpt, t)
-		if t, err = kcrRestart(d, h, img, true); err != nil {
+		if t, err = kcrRestart(d, h, img, true, false); err != nil {
 			return err
 		}
 		r.cliRestart = min(r.cliRestart, t)
+	}
+	// Zero-copy restarts last: a process restarted so would make the
+	// next checkpoint read its memory from the image's page cache.
+	r.mapRestart = time.Hour
+	for round := 0; round < memRounds; round++ {
+		t, err := kcrRestart(d, h, img, false, true)
+		if err != nil {
+			return err
+		}
+		r.mapRestart = min(r.mapRestart, t)
 	}
 	if st, err := os.Stat(img); err == nil {
 		r.kcrImage = st.Size()
@@ -291,8 +303,8 @@ func kcrCheckpoint(d *kcr.Device, pid int, img string) (time.Duration, error) {
 }
 
 // kcrRestart kills the holder and times its restart from img, through
-// lib or the kcr command.
-func kcrRestart(d *kcr.Device, h *holder, img string, cli bool) (time.Duration, error) {
+// lib (mapping the image with mapImage) or the kcr command.
+func kcrRestart(d *kcr.Device, h *holder, img string, cli, mapImage bool) (time.Duration, error) {
 	if err := h.kill(); err != nil {
 		return 0, err
 	}
@@ -314,7 +326,7 @@ func kcrRestart(d *kcr.Device, h *holder, img string, cli bool) (time.Duration, 
 			return 0, err
 		}
 		start := time.Now()
-		pid, err = d.Restart(f, kcr.RestartOptions{Log: os.Stdout})
+		pid, err = d.Restart(f, kcr.RestartOptions{Log: os.Stdout, MapImage: mapImage})
 		took = time.Since(start)
 		f.Close()
 		if err != nil {
