@@ -278,3 +278,42 @@ func TestErrorRecordSurfaces(t *testing.T) {
 	assert.False(t, s.Complete)
 	assert.True(t, errors.Is(err, err))
 }
+
+// Version 1 images are still read; their page chunks have no pad, and
+// version 2 ones may.
+func TestPageChunkPadByVersion(t *testing.T) {
+	for _, tc := range []struct {
+		version, pad uint32
+		ok           bool
+	}{{1, 0, true}, {1, 8, false}, {2, 0, true}, {2, 8, true}, {2, 4096, false}, {3, 0, false}} {
+		var buf bytes.Buffer
+		e := image.NewEncoder(&buf, binary.LittleEndian)
+		h := header()
+		h.Version = tc.version
+		require.NoError(t, e.Record(uapi.CKPT_HDR_HEADER, h))
+		addr := binary.LittleEndian.AppendUint64(nil, 4096)
+		require.NoError(t, e.Record(uapi.CKPT_HDR_PGARR, &uapi.CkptHdrPgarr{NrPages: 1, Pad: tc.pad},
+			addr, make([]byte, tc.pad), bytes.Repeat([]byte{7}, 4096)))
+		require.NoError(t, e.Record(uapi.CKPT_HDR_TAIL, &uapi.CkptHdrTail{Magic: uapi.CKPT_MAGIC_TAIL}))
+		require.NoError(t, e.Flush())
+		d := image.NewDecoder(&buf)
+		_, err := d.Next()
+		if err == nil {
+			_, err = d.Next()
+		}
+		if err == nil {
+			var addrs []uint64
+			if addrs, err = d.PageAddrs(); err == nil {
+				require.Equal(t, []uint64{4096}, addrs)
+				page, rerr := io.ReadAll(d)
+				require.NoError(t, rerr)
+				require.Equal(t, bytes.Repeat([]byte{7}, 4096), page)
+			}
+		}
+		if tc.ok {
+			require.NoError(t, err, "version %d, pad %d", tc.version, tc.pad)
+		} else {
+			require.Error(t, err, "version %d, pad %d", tc.version, tc.pad)
+		}
+	}
+}
