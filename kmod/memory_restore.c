@@ -362,15 +362,14 @@ static int kcr_check_vma(struct ckpt_ctx *ctx, struct kcr_mm_restore *r,
 	return 0;
 }
 
-/* Map one private anonymous or file VMA at its place. */
-static int kcr_map_vma(struct ckpt_ctx *ctx, const struct ckpt_hdr_vma *hv)
+/*
+ * The mmap() protection and the private-mapping flags a VMA record asks
+ * for, the same for a whole VMA and for a run mapped from the image.
+ */
+static unsigned long kcr_vma_prot(const struct ckpt_hdr_vma *hv,
+				  unsigned long *flags)
 {
-	unsigned long len = hv->vm_end - hv->vm_start, addr;
-	unsigned long flags = MAP_PRIVATE | MAP_FIXED_NOREPLACE;
 	unsigned long prot = 0;
-	struct file *file = NULL;
-	unsigned int i;
-	int ret;
 
 	if (hv->vm_flags & VM_READ)
 		prot |= PROT_READ;
@@ -379,7 +378,19 @@ static int kcr_map_vma(struct ckpt_ctx *ctx, const struct ckpt_hdr_vma *hv)
 	if (hv->vm_flags & VM_EXEC)
 		prot |= PROT_EXEC;
 	if (hv->vm_flags & VM_NORESERVE)
-		flags |= MAP_NORESERVE;
+		*flags |= MAP_NORESERVE;
+	return prot;
+}
+
+/* Map one private anonymous or file VMA at its place. */
+static int kcr_map_vma(struct ckpt_ctx *ctx, const struct ckpt_hdr_vma *hv)
+{
+	unsigned long len = hv->vm_end - hv->vm_start, addr;
+	unsigned long flags = MAP_PRIVATE | MAP_FIXED_NOREPLACE;
+	unsigned long prot = kcr_vma_prot(hv, &flags);
+	struct file *file = NULL;
+	unsigned int i;
+	int ret;
 
 	if (hv->vma_type == CKPT_VMA_FILE) {
 		file = ckpt_obj_fetch(ctx, hv->file_ref, CKPT_OBJ_FILE);
@@ -517,16 +528,11 @@ static int kcr_map_run(struct ckpt_ctx *ctx, const struct ckpt_hdr_vma *hv,
 		       unsigned long addr, unsigned int nr, loff_t off)
 {
 	unsigned long len = (unsigned long)nr << PAGE_SHIFT, got;
-	unsigned long flags = MAP_PRIVATE | MAP_FIXED, prot = 0;
+	unsigned long flags = MAP_PRIVATE | MAP_FIXED;
+	unsigned long prot = kcr_vma_prot(hv, &flags);
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
 
-	if (hv->vm_flags & VM_READ)
-		prot |= PROT_READ;
-	if (hv->vm_flags & VM_WRITE)
-		prot |= PROT_WRITE;
-	if (hv->vm_flags & VM_NORESERVE)
-		flags |= MAP_NORESERVE;
 	got = vm_mmap(ctx->file, addr, len, prot, flags, off);
 	if (IS_ERR_VALUE(got))
 		return ckpt_err(ctx, (long)got,

@@ -43,6 +43,7 @@ type todo struct {
 	pid   int
 	start string
 	addrs []uint64
+	whole bool // not copied before: addrs are all its pages
 }
 
 // Run copies the memory of the processes that pids lists into s while
@@ -61,7 +62,10 @@ func (s *Store) Run(fz Freezer, pids func() ([]int, error), o Options) (Stats, e
 		o.Enough = DefaultEnough
 	}
 	var st Stats
-	work, err := s.plan(pids, true)
+	work, _, err := s.look(pids, true)
+	if err == nil {
+		err = clearBits(work)
+	}
 	if err != nil {
 		return st, err
 	}
@@ -86,59 +90,43 @@ func (s *Store) Run(fz Freezer, pids func() ([]int, error), o Options) (Stats, e
 		st.Rounds++
 
 		paused := time.Now()
-		// Written since their bits were cleared: still frozen, so
-		// counted before deciding whether to go on.
-		last := st.Rounds >= o.MaxRounds
-		dirty, err := s.count(pids)
-		if err != nil {
+		dirty := 0
+		if work, dirty, err = s.look(pids, false); err != nil {
 			return st, err
 		}
 		st.Dirty = dirty
 		// Done when little is left for the frozen checkpoint, or when
 		// the processes write faster than the rounds copy.
-		if last || dirty < o.Enough || (prev >= 0 && dirty > prev/2) {
+		if st.Rounds >= o.MaxRounds || dirty < o.Enough || (prev >= 0 && dirty > prev/2) {
 			break
 		}
 		prev = dirty
-		if work, err = s.plan(pids, false); err != nil {
+		if err := clearBits(work); err != nil {
 			return st, err
 		}
 		st.Paused = max(st.Paused, time.Since(paused))
 	}
-	// Processes that appeared since the last plan: whole, now. The bits
-	// of the others stay as they are, for the checkpoint to read.
-	list, err := pids()
-	if err != nil {
-		return st, err
-	}
-	for _, pid := range list {
-		start, err := startTime(pid)
-		if err != nil {
+	// Processes that appeared since the last round: whole, now. The
+	// bits of the others stay as they are, for the checkpoint to read.
+	for _, t := range work {
+		if !t.whole {
 			continue
 		}
-		if known, err := s.Has(pid); err != nil || known {
-			continue
-		}
-		addrs, err := Pages(pid, false)
-		if err == nil {
-			_, err = s.Copy(pid, start, addrs)
-		}
-		if err != nil {
-			return st, fmt.Errorf("copy of pid %d: %w", pid, err)
+		if _, err := s.Copy(t.pid, t.start, t.addrs); err != nil {
+			return st, fmt.Errorf("copy of pid %d: %w", t.pid, err)
 		}
 	}
 	return st, nil
 }
 
-// plan lists, with the processes frozen, what the next round copies: for
-// a process copied before, the pages written since (all, with all); for
-// a new one, every page. The soft-dirty bits are cleared after they are
-// read, so that the round's copies are good until the page is written
-// again.
-func (s *Store) plan(pids func() ([]int, error), all bool) (work []todo, err error) {
+// look lists, with the processes frozen, what the next round would copy:
+// for a process copied before, the pages written since (all, with all);
+// for a new one, every page. dirty counts the pages written since of the
+// processes copied before: what a checkpoint made now would write.
+func (s *Store) look(pids func() ([]int, error), all bool) (work []todo, dirty int, err error) {
 	list, err := pids()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	for _, pid := range list {
 		start, err := startTime(pid)
@@ -151,33 +139,23 @@ func (s *Store) plan(pids func() ([]int, error), all bool) (work []todo, err err
 		}
 		addrs, err := Pages(pid, known && !all)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		if err := ClearSoftDirty(pid); err != nil {
-			return nil, err
+		if known {
+			dirty += len(addrs)
 		}
-		work = append(work, todo{pid: pid, start: start, addrs: addrs})
+		work = append(work, todo{pid: pid, start: start, addrs: addrs, whole: !known})
 	}
-	return work, nil
+	return work, dirty, nil
 }
 
-// count is the number of pages written since the last plan, of the
-// processes copied before.
-func (s *Store) count(pids func() ([]int, error)) (int, error) {
-	list, err := pids()
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, pid := range list {
-		if known, err := s.Has(pid); err != nil || !known {
-			continue
+// clearBits clears the soft-dirty bits of the processes look listed, so
+// that the round's copies stay good until a page is written again.
+func clearBits(work []todo) error {
+	for _, t := range work {
+		if err := ClearSoftDirty(t.pid); err != nil {
+			return err
 		}
-		addrs, err := Pages(pid, true)
-		if err != nil {
-			return 0, err
-		}
-		n += len(addrs)
 	}
-	return n, nil
+	return nil
 }

@@ -38,25 +38,34 @@ type dirtier struct {
 func startDirtier(t *testing.T, mib, permille, stride int) *dirtier {
 	t.Helper()
 	w := &dirtier{ready: filepath.Join(t.TempDir(), "dirty.ready")}
-	w.cmd = exec.Command(filepath.Join(guestproto.BinDir, "bench"), "dirty",
-		strconv.Itoa(mib), strconv.Itoa(permille), strconv.Itoa(stride), w.ready)
-	// Stdio on /dev/null (nil): a pipe to the test could not be restored.
-	// A session of its own: kcr restart recreates it as it was.
-	w.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := w.cmd.Start(); err != nil {
+	w.cmd = startBench(t, w.ready, "dirty", strconv.Itoa(mib), strconv.Itoa(permille), strconv.Itoa(stride))
+	w.pid = w.cmd.Process.Pid
+	return w
+}
+
+// startBench starts vmtest/workloads/bench with args and the ready file
+// as its last argument, and waits until the file is there; the process
+// is killed at the end of the test. Stdio on /dev/null (nil): a pipe to
+// the test could not be restored. A session of its own: kcr restart
+// recreates it as it was.
+func startBench(t *testing.T, ready string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(guestproto.BinDir, "bench"), append(args, ready)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	w.pid = w.cmd.Process.Pid
+	pid := cmd.Process.Pid
 	t.Cleanup(func() {
-		_ = unix.Kill(w.pid, unix.SIGKILL)
-		_ = w.cmd.Wait()
+		_ = unix.Kill(pid, unix.SIGKILL)
+		_ = cmd.Wait()
 	})
 	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
-		if _, err := os.Stat(w.ready); err == nil {
-			return w
+		if _, err := os.Stat(ready); err == nil {
+			return cmd
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("bench dirty %d: no %s after 2 minutes", mib, w.ready)
+			t.Fatalf("bench %s: no %s after 2 minutes", args[0], ready)
 		}
 	}
 }

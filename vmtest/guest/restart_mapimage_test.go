@@ -7,18 +7,15 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	kcr "github.com/kcr-dev/kcr/lib"
-	"github.com/kcr-dev/kcr/vmtest/guestproto"
 )
 
 // ask sends sig to the bench holder at pid and returns its answer.
@@ -82,21 +79,7 @@ func TestRestartMapImage(t *testing.T) {
 	d := device(t)
 	dir := t.TempDir()
 	ready := filepath.Join(dir, "hold.ready")
-	cmd := exec.Command(filepath.Join(guestproto.BinDir, "bench"), "hold", "16", ready)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pid := cmd.Process.Pid
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
-		if _, err := os.Stat(ready); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("bench hold did not get ready")
-		}
-	}
+	pid := startBench(t, ready, "hold", "16").Process.Pid
 
 	img := filepath.Join(dir, "hold.img")
 	if rc, out := kcrCLI(t, "checkpoint", "--freeze", strconv.Itoa(pid), "-o", img); rc != 0 {
