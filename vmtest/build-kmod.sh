@@ -11,6 +11,8 @@
 # kcr.ko does not build yet can still boot the log guard's test.
 #
 # Usage: vmtest/build-kmod.sh ARCH [SERIES]   (SERIES: 6.1, the default, 6.12, debug)
+# Exits 3, leaving build/<series>/<arch>/unavailable, when kernels.sh finds
+# that the archive cannot supply the pair's kernel today.
 set -euo pipefail
 
 arch=${1:?usage: build-kmod.sh ARCH [SERIES]}
@@ -37,14 +39,23 @@ cross=$triplet
 [ "$arch" != "$(uname -m)" ] || cross=
 
 # What an earlier build left must not outlive a failure to find the kernel.
-rm -f "$out/kernel.env"
+rm -f "$out/kernel.env" "$out/unavailable"
 kdir=${KDIR:-}
 kernel=${KERNEL:-}
 if [ -z "$kdir" ] || [ -z "$kernel" ]; then
-	env=$("${kernels[@]}" "$arch") || {
+	rc=0
+	env=$("${kernels[@]}" "$arch") || rc=$?
+	if [ $rc = 3 ]; then
+		# The archive offers no kernel of this pair today: say so where
+		# make vmtest looks, and let it run the arch's other series.
+		mkdir -p "$out"
+		echo "the archive lists no downloadable $series kernel for $arch today (make kernels ARCH=$arch KSERIES=$series says which)" >"$out/unavailable"
+		echo "build-kmod: $pair: $(cat "$out/unavailable")" >&2
+		exit 3
+	elif [ $rc != 0 ]; then
 		echo "build-kmod: $pair: no kernel (${kernels[*]##*/} $arch failed)" >&2
 		exit 1
-	}
+	fi
 	[ -n "$kdir" ] || kdir=$(sed -n "s/^KDIR_$arch=//p" <<<"$env")
 	[ -n "$kernel" ] || kernel=$(sed -n "s/^KERNEL_$arch=//p" <<<"$env")
 fi

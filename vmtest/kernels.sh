@@ -12,6 +12,10 @@
 #   ARCH    x86_64 s390x ppc64le (default all)
 # Prints, per arch, the resolved ABI version and where things are:
 #   KERNEL_<arch>=... KDIR_<arch>=... VERSION_<arch>=...
+# Exits 3 (after the other arches) when the archive lists a kernel for an
+# arch but its pool serves no version of it: the archive cannot supply that
+# (arch, series) pair today, which make's targets report and leave out.
+# Any other failure (an unreachable index, a broken package) exits 1.
 #
 # Where each series comes from:
 #   6.1   the meta package linux-image-<flavour> of Debian 12 (bookworm,
@@ -253,6 +257,7 @@ resolve() {
 }
 
 refresh deb12 amd64 # the host's kbuild tools, whatever the guest arch
+unavailable=
 for a in "${arches[@]}"; do
 	da=$(debarch "$a")
 	fl=$(flavor "$a")
@@ -280,7 +285,9 @@ for a in "${arches[@]}"; do
 			echo "kernels: cannot resolve package $meta in the archive (missing, or the index is unreachable: see $cache/apt/$idx/$da/update.log)" >&2
 		fi
 		idxerr $idx "$da" | sed "s/^/kernels:   $idx $da index: /" >&2
-		exit 1
+		[ -n "$tried" ] || exit 1
+		unavailable=1
+		continue
 	fi
 	# The host's kbuild: Debian 12 amd64's package of that name, in the
 	# version of the headers if the index has it; for a trixie kernel the
@@ -331,3 +338,4 @@ for a in "${arches[@]}"; do
 	echo "KDIR_$a=$kdir"
 	echo "VERSION_$a=$abi"
 done
+[ -z "$unavailable" ] || exit 3
