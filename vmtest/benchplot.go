@@ -3,6 +3,7 @@ package vmtest
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"image/color"
 	"sort"
@@ -43,6 +44,10 @@ func ParseBenchFigures(console []byte) BenchFigures {
 	return figs
 }
 
+// ErrNothingToPlot is PlotBench's answer when only the tiny process was
+// measured.
+var ErrNothingToPlot = errors.New("no size above 0 MiB to plot")
+
 // PlotBench draws time against size, one line per column (kcr, CRIU,
 // memcpy), and saves it to path; the extension (.svg, .png) chooses the
 // format. Sizes below 1 MiB (the tiny process) are left out: they are in
@@ -63,6 +68,7 @@ func PlotBench(figs BenchFigures, title, path string) error {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	lines := 0
 	for i, n := range names {
 		var pts plotter.XYs
 		for mib, s := range figs[n] {
@@ -88,6 +94,11 @@ func PlotBench(figs BenchFigures, title, path string) error {
 		s.Shape = plotutil.Shape(i)
 		p.Add(l, s)
 		p.Legend.Add(n, l, s)
+		lines++
+	}
+	if lines == 0 {
+		// gonum panics on a log axis without a point.
+		return ErrNothingToPlot
 	}
 	return p.Save(8*vg.Inch, 5*vg.Inch, path)
 }

@@ -30,4 +30,6 @@ func TestBenchPlot(t *testing.T) {
 	assert.Contains(t, string(b), "<svg")
 	assert.Contains(t, string(b), "kcr-ckpt")
 	assert.Error(t, PlotBench(BenchFigures{}, "none", path))
+	// Only the tiny process: nothing for a log axis, and no panic.
+	assert.ErrorIs(t, PlotBench(BenchFigures{"kcr-ckpt": {0: 0.006831}}, "tiny", path), ErrNothingToPlot)
 }

@@ -90,7 +90,10 @@ func runCheckpoint(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kcr checkpoint: --pre-copy needs --freeze or --cgroup")
 		return 2
 	}
-	if err := checkpoint(o, stdout); err != nil {
+	timing.mark("args")
+	err := checkpoint(o, stdout)
+	timing.print(stderr)
+	if err != nil {
 		fmt.Fprintf(stderr, "kcr checkpoint: %v\n", err)
 		return 1
 	}
@@ -130,6 +133,7 @@ func checkpoint(o ckptOptions, stdout io.Writer) (err error) {
 		return err
 	}
 	defer dev.Close()
+	timing.mark("open")
 	tree := &frozenTree{root: o.pid, release: func(bool) error { return nil }}
 	switch {
 	case o.cgroup != "":
@@ -149,6 +153,7 @@ func checkpoint(o ckptOptions, stdout io.Writer) (err error) {
 		id, err = checkpointPreCopy(dev, tree, img, filepath.Dir(o.out), o, logf, report)
 	} else {
 		id, err = dev.Checkpoint(tree.root, img, kcr.CheckpointOptions{Subtree: o.subtree, Log: logf})
+		timing.mark("checkpoint")
 		if err == nil {
 			err = tree.release(o.kill)
 			reportFrozen(report, tree)

@@ -171,6 +171,7 @@ func freezeTree(pid int) (*frozenTree, error) {
 	if err != nil {
 		return nil, err
 	}
+	timing.mark("mkdir")
 	m := &mover{cg: cg, root: pid, orig: map[int]string{}}
 	release := func(kill bool) error {
 		var err error
@@ -182,12 +183,15 @@ func freezeTree(pid int) (*frozenTree, error) {
 			// those still here cannot fork.
 			err = m.moveBack()
 		}
+		timing.mark("move-back")
 		if terr := cg.Thaw(); err == nil {
 			err = terr
 		}
+		timing.mark("thaw")
 		if rerr := cg.Remove(); err == nil && rerr != nil {
 			err = fmt.Errorf("removing %s: %w", cg.Path, rerr)
 		}
+		timing.mark("rmdir")
 		return err
 	}
 	// Until the cgroup is frozen a process of the tree may fork outside
@@ -197,6 +201,7 @@ func freezeTree(pid int) (*frozenTree, error) {
 	var frozen time.Time
 	for pass := 0; ; pass++ {
 		moved, err := m.moveIn()
+		timing.mark("move-in")
 		if err == nil && pass > 0 && !moved {
 			return &frozenTree{root: pid, release: release, cg: cg, frozen: frozen,
 				procs: func() ([]int, error) { return cgroupProcs(cg.Path) }}, nil
@@ -209,6 +214,7 @@ func freezeTree(pid int) (*frozenTree, error) {
 				frozen = time.Now()
 			}
 			err = cg.Freeze()
+			timing.mark("freeze")
 		}
 		if err != nil {
 			_ = release(false)

@@ -56,7 +56,9 @@ func runRestart(args []string, stdout, stderr io.Writer) int {
 		defer cg.Close()
 		o.FrozenIn = cg
 	}
+	timing.mark("args")
 	pid, err := restart(*in, *logPath, o)
+	timing.print(stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "kcr restart: %v\n", err)
 		return 1
@@ -104,8 +106,10 @@ func restart(in, logPath string, o kcr.RestartOptions) (pid int, err error) {
 		return 0, err
 	}
 	defer dev.Close()
+	timing.mark("open")
 	o.Log = logf
 	pid, err = dev.Restart(img, o)
+	timing.mark("restart")
 	if err != nil && logPath != "" {
 		err = fmt.Errorf("%w (details in %s)", err, logPath)
 	}

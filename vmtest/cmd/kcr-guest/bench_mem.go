@@ -32,6 +32,9 @@ type memResult struct {
 	write                    time.Duration // bench write: touched memory into a file in /tmp
 	ckpt, restart            time.Duration // kcr ioctls through lib, the tree frozen before
 	cliCkpt, cliRestart      time.Duration // kcr checkpoint --freeze, kcr restart --detach
+	cliStart                 time.Duration // kcr version: the command's start-up, for the tiny process
+	execC                    time.Duration // bench exit: starting any (C) program, for the tiny process
+	ckptSteps, restartSteps  string        // KCR_TIMING's steps of the fastest CLI runs
 	mapRestart               time.Duration // kcr restart ioctl with RESTART_MAP_IMAGE
 	criuDump, criuRestore    time.Duration // criu dump -R, criu restore -d
 	kcrImage, criuImage      int64         // bytes
@@ -49,6 +52,8 @@ var memColumns = []memColumn{
 	{"write-tmpfs", func(r *memResult) time.Duration { return r.write }},
 	{"kcr-ckpt", func(r *memResult) time.Duration { return r.ckpt }},
 	{"kcr-cli-ckpt", func(r *memResult) time.Duration { return r.cliCkpt }},
+	{"kcr-cli-start", func(r *memResult) time.Duration { return r.cliStart }},
+	{"exec-c", func(r *memResult) time.Duration { return r.execC }},
 	{"criu-dump", func(r *memResult) time.Duration { return r.criuDump }},
 	{"kcr-restart", func(r *memResult) time.Duration { return r.restart }},
 	{"kcr-cli-restart", func(r *memResult) time.Duration { return r.cliRestart }},
@@ -120,6 +125,11 @@ func printMemTable(rows []*memResult) {
 		}
 		fmt.Printf(" %10.1f %10.1f\n", float64(r.kcrImage)/(1<<20), float64(r.criuImage)/(1<<20))
 	}
+	fmt.Printf("\nWhere the fastest kcr command runs spent their time (KCR_TIMING, ms):\n")
+	for _, r := range rows {
+		fmt.Printf("%6d checkpoint --freeze: %s\n", r.mib, r.ckptSteps)
+		fmt.Printf("%6d restart --detach:    %s\n", r.mib, r.restartSteps)
+	}
 }
 
 func benchMem(d *kcr.Device, mib int) (*memResult, error) {
@@ -164,6 +174,7 @@ func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Se
 type holder struct {
 	pid   int
 	ready string
+	steps string // KCR_TIMING's steps of the kcr restart that brought it back
 }
 
 func startHolder(mib int) (*holder, error) {
@@ -242,18 +253,40 @@ func benchKcr(d *kcr.Device, r *memResult) error {
 			h.kill()
 			return err
 		}
-		start := time.Now()
-		out, err := exec.Command("/bin/kcr", "checkpoint", "--freeze", strconv.Itoa(h.pid), "-o", img).CombinedOutput()
-		t = time.Since(start)
+		t, _, steps, err := runKcr("checkpoint", "--freeze", strconv.Itoa(h.pid), "-o", img)
 		if err != nil {
 			h.kill()
-			return fmt.Errorf("kcr checkpoint: %v\n%s", err, out)
+			return err
 		}
-		r.cliCkpt = min(r.cliCkpt, t)
+		if t < r.cliCkpt {
+			r.cliCkpt, r.ckptSteps = t, steps
+		}
 		if t, err = kcrRestart(d, h, img, true, false); err != nil {
 			return err
 		}
-		r.cliRestart = min(r.cliRestart, t)
+		if t < r.cliRestart {
+			r.cliRestart, r.restartSteps = t, h.steps
+		}
+	}
+	if r.mib == 0 {
+		// What any kcr command costs before it does anything (the Go
+		// runtime's start, kcr version's one ioctl), and what starting
+		// a C program costs: the floors under the CLI columns.
+		r.cliStart, r.execC = time.Hour, time.Hour
+		for round := 0; round < memRounds; round++ {
+			t, _, _, err := runKcr("version")
+			if err != nil {
+				h.kill()
+				return err
+			}
+			r.cliStart = min(r.cliStart, t)
+			start := time.Now()
+			if err := exec.Command(filepath.Join(guestproto.BinDir, "bench"), "exit").Run(); err != nil {
+				h.kill()
+				return fmt.Errorf("bench exit: %w", err)
+			}
+			r.execC = min(r.execC, time.Since(start))
+		}
 	}
 	// Zero-copy restarts last: a process restarted so would make the
 	// next checkpoint read its memory from the image's page cache.
@@ -273,6 +306,27 @@ func benchKcr(d *kcr.Device, r *memResult) error {
 		err = kerr
 	}
 	return err
+}
+
+// runKcr times one kcr command with KCR_TIMING set; it returns the time,
+// its standard output and the steps it reported.
+func runKcr(args ...string) (took time.Duration, out, steps string, err error) {
+	var stdout, stderr strings.Builder
+	cmd := exec.Command("/bin/kcr", args...)
+	cmd.Env = append(os.Environ(), "KCR_TIMING=1")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err = cmd.Run()
+	took = time.Since(start)
+	if err != nil {
+		return 0, "", "", fmt.Errorf("kcr %s: %v\n%s%s", args[0], err, stdout.String(), stderr.String())
+	}
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		if rest, ok := strings.CutPrefix(l, "kcr-timing: "); ok {
+			steps = rest
+		}
+	}
+	return took, stdout.String(), steps, nil
 }
 
 // kcrCheckpoint freezes pid in a cgroup of its own, times the checkpoint
@@ -313,13 +367,15 @@ func kcrRestart(d *kcr.Device, h *holder, img string, cli, mapImage bool) (time.
 		took time.Duration
 	)
 	if cli {
-		start := time.Now()
-		out, err := exec.Command("/bin/kcr", "restart", "--detach", "-i", img).CombinedOutput()
-		took = time.Since(start)
+		var (
+			out string
+			err error
+		)
+		took, out, h.steps, err = runKcr("restart", "--detach", "-i", img)
 		if err != nil {
-			return 0, fmt.Errorf("kcr restart: %v\n%s", err, out)
+			return 0, err
 		}
-		pid, _ = strconv.Atoi(strings.TrimSpace(string(out)))
+		pid, _ = strconv.Atoi(strings.TrimSpace(out))
 	} else {
 		f, err := os.Open(img)
 		if err != nil {

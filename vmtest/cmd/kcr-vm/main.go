@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -73,10 +74,14 @@ func main() {
 		// The memory benchmark's plot, beside the build it measured.
 		path := filepath.Join(*build, "bench-memory.svg")
 		title := fmt.Sprintf("kcr and CRIU, %s guest under %s", b.Name(), "QEMU")
-		if err := vmtest.PlotBench(vmtest.ParseBenchFigures(out), title, path); err != nil {
+		switch err := vmtest.PlotBench(vmtest.ParseBenchFigures(out), title, path); {
+		case errors.Is(err, vmtest.ErrNothingToPlot):
+			fmt.Fprintf(os.Stderr, "kcr-vm: no plot: %v\n", err)
+		case err != nil:
 			fail(err)
+		default:
+			fmt.Fprintf(os.Stderr, "kcr-vm: wrote %s\n", path)
 		}
-		fmt.Fprintf(os.Stderr, "kcr-vm: wrote %s\n", path)
 	}
 	fmt.Fprintf(os.Stderr, "kcr-vm: %s guest finished cleanly\n", b.Name())
 }
