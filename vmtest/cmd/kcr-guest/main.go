@@ -23,15 +23,15 @@ import (
 )
 
 func main() {
+	useConsole()
 	rc := run()
 	n := dumpKernelLog()
 	fmt.Printf("\n%s %d\n", guestproto.EndMarker, rc)
 	unix.Sync()
-	// Let the console drain before the machine goes away: tcdrain where
-	// the console is a tty that supports it, then a grace period for the
-	// hypervisor consoles (sclp, hvc) that return at once. On the debug
-	// kernels (kmemleak) the log is long and the console slow: the
-	// power-off cut it short with a second; give it a second per 8 KiB.
+	// Let the console drain before the machine goes away: tcdrain, then
+	// a grace period for the hypervisor consoles (sclp) that take data
+	// into buffers of their own. On the debug kernels (kmemleak) the log
+	// is long: give it a second more per 8 KiB.
 	_ = unix.IoctlSetInt(int(os.Stdout.Fd()), unix.TCSBRK, 1)
 	grace := time.Second
 	if _, err := os.Stat(kmemleakFile); err == nil {
@@ -42,6 +42,31 @@ func main() {
 		fmt.Fprintf(os.Stderr, "kcr-guest: power off: %v\n", err)
 	}
 	select {}
+}
+
+// useConsole makes the console itself this process's stdout and stderr,
+// and so its children's. u-root's init gives us a pipe that one of its
+// goroutines copies to the consoles: whatever was still in that pipe and
+// in the copy's buffer when we power off was lost, and tcdrain cannot
+// wait for a pipe. The ppc64le console (hvc, 16 bytes per hypervisor
+// call) fell 60 KiB behind a cross-series image being printed, and the
+// run lost that much of its end. Written to the tty, a write returns as
+// the console takes it, and tcdrain means drained.
+func useConsole() {
+	if _, err := unix.IoctlGetTermios(1, unix.TCGETS); err == nil {
+		return // a tty already
+	}
+	fd, err := unix.Open("/dev/console", unix.O_WRONLY|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		fmt.Printf("kcr-guest: /dev/console: %v (output goes through init's pipe)\n", err)
+		return
+	}
+	for _, to := range []int{1, 2} {
+		if err := unix.Dup3(fd, to, 0); err != nil {
+			fmt.Printf("kcr-guest: dup3 /dev/console to %d: %v\n", to, err)
+		}
+	}
+	unix.Close(fd)
 }
 
 func run() int {
