@@ -314,6 +314,12 @@ extern const struct ckpt_obj_ops kcr_mm_ops;		/* memory.c */
 struct vm_area_struct;
 /* "[vdso]", "[vvar]", ... for a special mapping; NULL for others */
 const char *kcr_vma_special_name(struct vm_area_struct *vma);
+/* pagetable.c: reading the page tables of a frozen task's mm */
+unsigned long kcr_next_mapped(struct mm_struct *mm, unsigned long addr,
+			      unsigned long end, unsigned long *run_end);
+bool kcr_page_soft_dirty(struct mm_struct *mm, unsigned long addr);
+unsigned long kcr_clean_run(struct mm_struct *mm, unsigned long addr,
+			    unsigned long end, bool *clean);
 /* vdso.c: what tells one vDSO's code from another's */
 int kcr_vdso_id(struct mm_struct *mm, unsigned long start, unsigned long end,
 		u64 *id);

@@ -37,16 +37,20 @@
  * File-private memory: only the pages that were copied on write
  * (PageAnon); the others are reread from the file at restart. Two
  * tools, both available to modules without kallsyms:
- *  - kcr_next_mapped() reads the page tables to skip empty ranges at the
- *    highest level they are empty at (pgd ... pte), so that the cost of a
- *    VMA follows what is mapped in it, not its size, and so that a file
- *    page that was never mapped is never read in;
+ *  - kcr_next_mapped() (pagetable.c) reads the page tables to skip
+ *    empty ranges at the highest level they are empty at (pgd ... pte),
+ *    so that the cost of a VMA follows what is mapped in it, not its
+ *    size, and so that a file page that was never mapped is never read
+ *    in;
  *  - get_user_pages_remote() with FOLL_DUMP (as core dumps use it) then
  *    takes the references: it swaps pages in, waits for migrations, copes
  *    with huge pages, and returns -EFAULT for the zero page and for holes
  *    instead of filling them. FOLL_FORCE reads PROT_NONE mappings.
  * The page table walk is only a hint (it takes no page table locks):
- * get_user_pages_remote() decides what is really there.
+ * get_user_pages_remote() decides what is really there. The exception is
+ * the last step of a pre-copy (CHECKPOINT_DIRTY_ONLY): there the pages
+ * that are clean without a doubt by the page tables are listed without a
+ * reference (kcr_clean_run()), since the caller read them before.
  */
 #include <linux/auxvec.h>
 #include <linux/build_bug.h>
@@ -150,155 +154,6 @@ const struct ckpt_obj_ops kcr_mm_ops = {
 };
 
 /*
- * The first address in [addr, end) whose page table entry is not empty,
- * and in *run_end the end of the run of non-empty entries that starts
- * there (whole huge or non-present pmd/pud entries count as non-empty);
- * end if there is none.
- *
- * Called under mmap_read_lock. 6.1 frees page tables only under
- * mmap_write_lock (or for VMAs already unlinked from the tree); from 6.5 on
- * khugepaged may also free an empty page table under the read lock, but
- * only after an RCU grace period, so the table is read under
- * rcu_read_lock(). Entries are read without their page table locks, and
- * may be stale: the result is a hint for which addresses to ask
- * get_user_pages_remote() about, never used to reach a page.
- */
-static unsigned long kcr_next_mapped(struct mm_struct *mm, unsigned long addr,
-				     unsigned long end, unsigned long *run_end)
-{
-	while (addr < end) {
-		unsigned long next, start;
-		pte_t *ptep, *pte;
-		pgd_t *pgd;
-		p4d_t *p4d;
-		pud_t *pud, pudval;
-		pmd_t *pmd, pmdval;
-
-		pgd = pgd_offset(mm, addr);
-		next = pgd_addr_end(addr, end);
-		if (pgd_none(READ_ONCE(*pgd)) || pgd_bad(READ_ONCE(*pgd))) {
-			addr = next;
-			continue;
-		}
-		p4d = p4d_offset(pgd, addr);
-		next = p4d_addr_end(addr, end);
-		if (p4d_none(READ_ONCE(*p4d)) || p4d_bad(READ_ONCE(*p4d))) {
-			addr = next;
-			continue;
-		}
-		pud = pud_offset(p4d, addr);
-		next = pud_addr_end(addr, end);
-		pudval = READ_ONCE(*pud);
-		if (pud_none(pudval)) {
-			addr = next;
-			continue;
-		}
-		if (pud_leaf(pudval) || pud_trans_huge(pudval) ||
-		    pud_devmap(pudval)) {
-			*run_end = next;
-			return addr;
-		}
-		if (pud_bad(pudval)) {
-			addr = next;
-			continue;
-		}
-		pmd = pmd_offset(pud, addr);
-		next = pmd_addr_end(addr, end);
-		pmdval = READ_ONCE(*pmd);
-		if (pmd_none(pmdval)) {
-			addr = next;
-			continue;
-		}
-		/* A THP, or one being migrated: let GUP sort it out. */
-		if (!pmd_present(pmdval) || pmd_leaf(pmdval) ||
-		    pmd_trans_huge(pmdval) || pmd_devmap(pmdval)) {
-			*run_end = next;
-			return addr;
-		}
-		if (pmd_bad(pmdval)) {
-			addr = next;
-			continue;
-		}
-
-		/*
-		 * Reach the page table through the value read above, not by
-		 * reading *pmd again, so that the checks above hold for it.
-		 * Not pte_offset_map(), which 6.12 does not export: on these
-		 * 64-bit arches page tables are never in high memory, so it
-		 * would only add the RCU read lock taken here.
-		 */
-		rcu_read_lock();
-		ptep = pte_offset_kernel(&pmdval, addr);
-		pte = ptep;
-		while (addr < next && pte_none(ptep_get(pte))) {
-			addr += PAGE_SIZE;
-			pte++;
-		}
-		start = addr;
-		while (addr < next && !pte_none(ptep_get(pte))) {
-			addr += PAGE_SIZE;
-			pte++;
-		}
-		rcu_read_unlock();
-		if (start < addr) {
-			*run_end = addr;
-			return start;
-		}
-	}
-	return end;
-}
-
-/*
- * Was the page at addr written since the soft-dirty bits were last
- * cleared (/proc/PID/clear_refs 4)? Called under mmap_read_lock just
- * after get_user_pages_remote() took the page, so its entry is a pte or a
- * huge pmd; the tables are read as kcr_next_mapped() reads them. Whatever
- * else is found counts as written: a clean page taken for written costs a
- * copy, a written page taken for clean would restart stale data. The
- * write faults that set the bit are also taken by writes through
- * get_user_pages() (ptrace, process_vm_writev(), O_DIRECT reads), since
- * clearing the bit write-protects the page.
- */
-static bool kcr_page_soft_dirty(struct mm_struct *mm, unsigned long addr)
-{
-	pud_t *pud, pudval;
-	pmd_t *pmd, pmdval;
-	pgd_t *pgd;
-	p4d_t *p4d;
-	pte_t pte;
-	bool dirty = true;
-
-	if (!IS_ENABLED(CONFIG_MEM_SOFT_DIRTY))
-		return true;
-	pgd = pgd_offset(mm, addr);
-	if (pgd_none(READ_ONCE(*pgd)) || pgd_bad(READ_ONCE(*pgd)))
-		return true;
-	p4d = p4d_offset(pgd, addr);
-	if (p4d_none(READ_ONCE(*p4d)) || p4d_bad(READ_ONCE(*p4d)))
-		return true;
-	pud = pud_offset(p4d, addr);
-	pudval = READ_ONCE(*pud);
-	if (pud_none(pudval) || pud_leaf(pudval) || pud_bad(pudval))
-		return true;
-	pmd = pmd_offset(pud, addr);
-	pmdval = READ_ONCE(*pmd);
-	if (pmd_trans_huge(pmdval))
-		return pmd_soft_dirty(pmdval);
-	if (pmd_none(pmdval) || !pmd_present(pmdval) || pmd_leaf(pmdval) ||
-	    pmd_bad(pmdval))
-		return true;
-	rcu_read_lock();
-	pte = ptep_get(pte_offset_kernel(&pmdval, addr));
-	if (pte_present(pte))
-		dirty = pte_soft_dirty(pte);
-	else if (!pte_none(pte))
-		/* Swap and migration entries keep the bit. */
-		dirty = pte_swp_soft_dirty(pte);
-	rcu_read_unlock();
-	return dirty;
-}
-
-/*
  * A page of zeros need not be in the image: in anonymous memory, restart
  * leaves it a hole, which reads as zeros too (memory touched but cleared,
  * calloc()ed buffers, stacks). The scan stops at the first non-zero
@@ -345,6 +200,21 @@ static int kcr_collect_pages(struct mm_struct *mm, const struct kcr_vma *kv,
 			addr = kcr_next_mapped(mm, addr, kv->end, &run_end);
 		if (addr >= kv->end)
 			break;
+		if (pa->dirty_only && kv->pages == KCR_PAGES_ALL) {
+			bool clean;
+			unsigned long stop = kcr_clean_run(mm, addr, run_end,
+							   &clean);
+
+			if (clean) {
+				/* Listed without a page reference. */
+				for (; addr < stop &&
+				     pa->nr_clean < CKPT_PGARR_MAX_PAGES;
+				     addr += PAGE_SIZE)
+					pa->clean_addrs[pa->nr_clean++] = addr;
+				continue;
+			}
+			run_end = stop;
+		}
 		/* Each page goes to one of the two lists: room in both. */
 		nr = min3((run_end - addr) >> PAGE_SHIFT,
 			  (unsigned long)CKPT_PGARR_MAX_PAGES - pa->nr,

@@ -4,6 +4,7 @@ package guest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -204,7 +205,13 @@ func TestPreCopyDirtyOnlyImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A read of a hole maps the zero page, without the soft-dirty bit:
+	// neither data nor a clean page that the pre-copy would have read.
+	hole := anonHole(t, w.pid())
 	var word [8]byte
+	if _, err := mem.ReadAt(word[:], int64(hole)); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := mem.ReadAt(word[:], int64(all[len(all)/2])); err != nil {
 		t.Fatal(err)
 	}
@@ -261,6 +268,9 @@ func TestPreCopyDirtyOnlyImage(t *testing.T) {
 	if !data[all[len(all)/2]] || clean[all[len(all)/2]] {
 		t.Errorf("the page written through /proc/PID/mem is not in the image with its data")
 	}
+	if data[hole] || clean[hole] {
+		t.Errorf("the zero page read in at %#x is in the image (data %v, clean %v)", hole, data[hole], clean[hole])
+	}
 	// The write marked its page soft-dirty, or all of its huge page.
 	huge := 1
 	if b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size"); err == nil {
@@ -298,4 +308,46 @@ func TestPreCopyDirtyOnlyImage(t *testing.T) {
 	if !w.alive() {
 		t.Errorf("the workload died")
 	}
+}
+
+// anonHole returns the first page of pid's private anonymous memory that
+// was never touched (neither present nor swapped out).
+func anonHole(t *testing.T, pid int) uint64 {
+	t.Helper()
+	maps, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm, err := os.Open(fmt.Sprintf("/proc/%d/pagemap", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pm.Close()
+	ps := uint64(os.Getpagesize())
+	for _, line := range strings.Split(strings.TrimSpace(string(maps)), "\n") {
+		f := strings.Fields(line)
+		// Private, writable, not a file's (no name, or [heap], [stack]).
+		if len(f) < 5 || f[1][1] != 'w' || f[1][3] != 'p' || f[4] != "0" ||
+			len(f) > 5 && !strings.HasPrefix(f[5], "[heap") && !strings.HasPrefix(f[5], "[stack") {
+			continue
+		}
+		lo, hi, _ := strings.Cut(f[0], "-")
+		start, err1 := strconv.ParseUint(lo, 16, 64)
+		end, err2 := strconv.ParseUint(hi, 16, 64)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("/proc/%d/maps: %q", pid, line)
+		}
+		var e [8]byte
+		for a := start; a < end; a += ps {
+			if _, err := pm.ReadAt(e[:], int64(a/ps*8)); err != nil {
+				t.Fatal(err)
+			}
+			const present, swapped = 1 << 63, 1 << 62
+			if binary.NativeEndian.Uint64(e[:])&(present|swapped) == 0 {
+				return a
+			}
+		}
+	}
+	t.Fatalf("pid %d has no untouched page of anonymous memory:\n%s", pid, maps)
+	return 0
 }

@@ -231,7 +231,8 @@ func runDemo() int {
 // 10,100,1000), the thread benchmark (kcr.benchthreads: threads of one
 // process, default 1,16,256) and those of the mappings and open files of
 // one process (kcr.benchobjs: how many, default 10,100,1000,10000). The
-// frozen time of a pre-copy is measured at the largest size.
+// frozen time of a pre-copy is measured at the largest size, or at
+// kcr.benchprecopy MiB (0: not measured).
 func runBench(sizes []string) int {
 	if rc := loadModule(guestproto.Module, ""); rc != 0 {
 		return rc
@@ -239,12 +240,20 @@ func runBench(sizes []string) int {
 	if rc := runMemBench(sizes); rc != 0 {
 		return rc
 	}
-	// Pre-copy at the largest size.
+	// Pre-copy at the largest size, unless asked for another.
 	largest := 0
 	for _, s := range sizes {
 		if n, err := strconv.Atoi(s); err == nil {
 			largest = max(largest, n)
 		}
+	}
+	if v := cmdlineValue("kcr.benchprecopy"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			fmt.Printf("kcr-guest: kcr.benchprecopy=%q: want MiB\n", v)
+			return 1
+		}
+		largest = n
 	}
 	if largest > 0 {
 		if rc := runPreCopyBench(largest); rc != 0 {

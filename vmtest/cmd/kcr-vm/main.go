@@ -29,6 +29,7 @@ func main() {
 	benchTree := flag.String("benchtree", "", "for -mode bench: processes per tree, comma-separated (default: the guest's)")
 	benchThreads := flag.String("benchthreads", "", "for -mode bench: threads per process, comma-separated (default: the guest's)")
 	benchObjs := flag.String("benchobjs", "", "for -mode bench: mappings and open files of one process, comma-separated (default: the guest's)")
+	benchPreCopy := flag.String("benchprecopy", "", "for -mode bench: MiB of the pre-copy benchmark's process (default: the largest -bench size; 0: none)")
 	mem := flag.Int("mem", 0, "guest memory in MiB (default: the harness's)")
 	flag.Parse()
 
@@ -61,7 +62,7 @@ func main() {
 	cons, flush := console(*verbose)
 	out, err := vmtest.Boot(context.Background(), b, vmtest.BootOptions{Mode: *mode, Run: *run,
 		Args: []string{"kcr.syms=" + *syms, "kcr.bench=" + *bench, "kcr.benchtree=" + *benchTree,
-			"kcr.benchthreads=" + *benchThreads, "kcr.benchobjs=" + *benchObjs}, MemMiB: *mem, Console: cons})
+			"kcr.benchthreads=" + *benchThreads, "kcr.benchobjs=" + *benchObjs, "kcr.benchprecopy=" + *benchPreCopy}, MemMiB: *mem, Console: cons})
 	flush()
 	if err != nil {
 		fail(err)
