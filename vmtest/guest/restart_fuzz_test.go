@@ -193,7 +193,9 @@ type fuzzer struct {
 
 // cleanErrnos are the errors a refused image may get: bad or unsupported
 // contents, permissions, limits, and what opening a file by a changed path
-// or with changed flags may give.
+// or with changed flags, or setting its offset, may give (ESPIPE: an
+// offset for a file that cannot seek, from vfs_llseek() as lseek(2) would
+// give it).
 var cleanErrnos = map[syscall.Errno]bool{
 	unix.EINVAL: true, unix.EOPNOTSUPP: true, unix.EPERM: true, unix.EBUSY: true,
 	unix.E2BIG: true, unix.ENOMEM: true, unix.ERANGE: true, unix.EOVERFLOW: true,
@@ -201,7 +203,7 @@ var cleanErrnos = map[syscall.Errno]bool{
 	unix.ENAMETOOLONG: true, unix.ELOOP: true, unix.EEXIST: true, unix.ENXIO: true,
 	unix.ENODEV: true, unix.ETXTBSY: true, unix.EROFS: true, unix.EMFILE: true,
 	unix.ENFILE: true, unix.EBADF: true, unix.EFAULT: true, unix.ESRCH: true,
-	unix.EFBIG: true, unix.ENOSPC: true, unix.ESTALE: true,
+	unix.EFBIG: true, unix.ENOSPC: true, unix.ESTALE: true, unix.ESPIPE: true,
 }
 
 // restartDeadline: a restart of these small images takes well under a
