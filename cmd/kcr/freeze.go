@@ -29,6 +29,8 @@ type frozenTree struct {
 	procs func() ([]int, error)
 	// frozen is when the freeze that the checkpoint runs in began.
 	frozen time.Time
+	// whole: the tree is all that its cgroup held when it was frozen.
+	whole bool
 }
 
 // emptyWait bounds the wait for killed processes to exit.
@@ -97,7 +99,7 @@ func freezeCgroup(path string, pid int) (*frozenTree, error) {
 		}
 		return kerr
 	}
-	t := &frozenTree{root: root, release: release, frozen: frozen}
+	t := &frozenTree{root: root, release: release, frozen: frozen, whole: all}
 	if !wasFrozen {
 		t.cg = cg
 		t.procs = func() ([]int, error) {
@@ -157,15 +159,19 @@ func findTree(dir string, pid int) (root int, tree []int, all bool, err error) {
 	return root, tree, len(tree) == len(procs), nil
 }
 
-// freezeTree moves pid and all its descendants into a cgroup of their
-// own and freezes it; release moves each back to where it was and
-// removes the cgroup, or kills the tree.
+// freezeTree freezes pid and all its descendants: where they are when
+// they are all that their cgroup holds, else in a cgroup of their own
+// that they are moved into; release moves each back to where it was and
+// removes that cgroup, or kills the tree.
 func freezeTree(pid int) (*frozenTree, error) {
 	if err := freezer.Mount(); err != nil {
 		return nil, err
 	}
 	if _, err := readProc(pid); err != nil {
 		return nil, fmt.Errorf("pid %d: %w", pid, err)
+	}
+	if t := freezeOwnCgroup(pid); t != nil {
+		return t, nil
 	}
 	cg, err := freezer.New(fmt.Sprintf("kcr-checkpoint-%d", pid))
 	if err != nil {

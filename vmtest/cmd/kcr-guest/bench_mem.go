@@ -32,9 +32,11 @@ type memResult struct {
 	write                    time.Duration // bench write: touched memory into a file in /tmp
 	ckpt, restart            time.Duration // kcr ioctls through lib, the tree frozen before
 	cliCkpt, cliRestart      time.Duration // kcr checkpoint --freeze, kcr restart --detach
+	cliCkptOwn               time.Duration // kcr checkpoint --freeze of the tiny process alone in its cgroup
 	cliStart                 time.Duration // kcr version: the command's start-up, for the tiny process
 	execC                    time.Duration // bench exit: starting any (C) program, for the tiny process
 	ckptSteps, restartSteps  string        // KCR_TIMING's steps of the fastest CLI runs
+	ckptOwnSteps             string        // and of the fastest cliCkptOwn
 	mapRestart               time.Duration // kcr restart ioctl with RESTART_MAP_IMAGE
 	criuDump, criuRestore    time.Duration // criu dump -R, criu restore -d
 	kcrImage, criuImage      int64         // bytes
@@ -52,6 +54,7 @@ var memColumns = []memColumn{
 	{"write-tmpfs", func(r *memResult) time.Duration { return r.write }},
 	{"kcr-ckpt", func(r *memResult) time.Duration { return r.ckpt }},
 	{"kcr-cli-ckpt", func(r *memResult) time.Duration { return r.cliCkpt }},
+	{"kcr-cli-ckpt-own", func(r *memResult) time.Duration { return r.cliCkptOwn }},
 	{"kcr-cli-start", func(r *memResult) time.Duration { return r.cliStart }},
 	{"exec-c", func(r *memResult) time.Duration { return r.execC }},
 	{"criu-dump", func(r *memResult) time.Duration { return r.criuDump }},
@@ -128,6 +131,9 @@ func printMemTable(rows []*memResult) {
 	fmt.Printf("\nWhere the fastest kcr command runs spent their time (KCR_TIMING, ms):\n")
 	for _, r := range rows {
 		fmt.Printf("%6d checkpoint --freeze: %s\n", r.mib, r.ckptSteps)
+		if r.ckptOwnSteps != "" {
+			fmt.Printf("%6d  in its own cgroup:  %s\n", r.mib, r.ckptOwnSteps)
+		}
 		fmt.Printf("%6d restart --detach:    %s\n", r.mib, r.restartSteps)
 	}
 }
@@ -287,6 +293,10 @@ func benchKcr(d *kcr.Device, r *memResult) error {
 			}
 			r.execC = min(r.execC, time.Since(start))
 		}
+		if err := benchOwnCgroup(h.pid, img, r); err != nil {
+			h.kill()
+			return err
+		}
 	}
 	// Zero-copy restarts last: a process restarted so would make the
 	// next checkpoint read its memory from the image's page cache.
@@ -306,6 +316,35 @@ func benchKcr(d *kcr.Device, r *memResult) error {
 		err = kerr
 	}
 	return err
+}
+
+// benchOwnCgroup times kcr checkpoint --freeze of pid alone in a cgroup
+// of its own, as a service or a container is, which kcr freezes in place.
+func benchOwnCgroup(pid int, img string, r *memResult) error {
+	cg, err := freezer.New(fmt.Sprintf("kcr-bench-own-%d", time.Now().UnixNano()))
+	if err != nil {
+		return err
+	}
+	defer cg.Remove()
+	root := &freezer.Cgroup{Path: freezer.Root}
+	defer root.Add(pid)
+	if err := cg.Add(pid); err != nil {
+		return err
+	}
+	r.cliCkptOwn = time.Hour
+	for round := 0; round < memRounds; round++ {
+		if err := os.Remove(img); err != nil {
+			return err
+		}
+		t, _, steps, err := runKcr("checkpoint", "--freeze", strconv.Itoa(pid), "-o", img)
+		if err != nil {
+			return err
+		}
+		if t < r.cliCkptOwn {
+			r.cliCkptOwn, r.ckptOwnSteps = t, steps
+		}
+	}
+	return nil
 }
 
 // runKcr times one kcr command with KCR_TIMING set; it returns the time,

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/kcr-dev/kcr/lib/freezer"
+)
+
+// freezeOwnCgroup freezes pid's tree in its own cgroup, where it is, when
+// the tree is all that the cgroup holds (a systemd service or scope, a
+// container, a job started with clone3's CLONE_INTO_CGROUP). That spares
+// the two cgroup moves there and back, the first of which waits for an
+// RCU grace period (cgroup_attach_lock()), and a service manager never
+// sees its cgroup emptied while the checkpoint runs. It returns nil,
+// having changed nothing, when the tree does not own its cgroup or we
+// may not freeze it; freezeTree then moves the tree instead.
+func freezeOwnCgroup(pid int) *frozenTree {
+	rel, err := cgroupOf(pid)
+	if err != nil || rel == "/" {
+		return nil
+	}
+	dir := filepath.Join(freezer.Root, rel)
+	if !ownsCgroup(dir, pid) {
+		return nil
+	}
+	t, err := freezeCgroup(dir, pid)
+	if err != nil {
+		return nil
+	}
+	timing.mark("freeze-in-place")
+	// Checked again while frozen: a process may have joined the cgroup
+	// (or left the tree) since; and a cgroup that someone else froze
+	// is theirs to thaw, not ours.
+	if !t.whole || t.cg == nil || t.root != pid {
+		_ = t.release(false)
+		timing.mark("thaw")
+		return nil
+	}
+	return t
+}
+
+// ownsCgroup tells whether the processes of cgroup dir are exactly the
+// tree of pid, and the cgroup has no child cgroup (freezing it would
+// freeze theirs too).
+func ownsCgroup(dir string, pid int) bool {
+	stat, err := os.ReadFile(filepath.Join(dir, "cgroup.stat"))
+	if err != nil || cgroupStat(string(stat), "nr_descendants") != 0 {
+		return false
+	}
+	procs, err := cgroupProcs(dir)
+	if err != nil {
+		return false
+	}
+	table, err := readSubtree(pid)
+	if err != nil {
+		return false
+	}
+	tree := table.descendants(pid)
+	if len(tree) != len(procs) {
+		return false
+	}
+	in := map[int]bool{}
+	for _, p := range procs {
+		in[p] = true
+	}
+	for _, p := range tree {
+		if !in[p] {
+			return false
+		}
+	}
+	return true
+}
+
+// cgroupStat returns the value of key in a cgroup.stat text, or -1.
+func cgroupStat(text, key string) int {
+	for _, l := range strings.Split(text, "\n") {
+		if v, ok := strings.CutPrefix(l, key+" "); ok {
+			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+				return n
+			}
+		}
+	}
+	return -1
+}
