@@ -30,6 +30,7 @@ func main() {
 	benchThreads := flag.String("benchthreads", "", "for -mode bench: threads per process, comma-separated (default: the guest's)")
 	benchObjs := flag.String("benchobjs", "", "for -mode bench: mappings and open files of one process, comma-separated (default: the guest's)")
 	benchPreCopy := flag.String("benchprecopy", "", "for -mode bench: MiB of the pre-copy benchmark's process (default: the largest -bench size; 0: none)")
+	benchTmpfs := flag.String("benchtmpfs", "", "for -mode bench: mount options of a tmpfs of its own for the images (e.g. huge=always; default: the initramfs' /tmp)")
 	mem := flag.Int("mem", 0, "guest memory in MiB (default: the harness's)")
 	flag.Parse()
 
@@ -62,7 +63,7 @@ func main() {
 	cons, flush := console(*verbose)
 	out, err := vmtest.Boot(context.Background(), b, vmtest.BootOptions{Mode: *mode, Run: *run,
 		Args: []string{"kcr.syms=" + *syms, "kcr.bench=" + *bench, "kcr.benchtree=" + *benchTree,
-			"kcr.benchthreads=" + *benchThreads, "kcr.benchobjs=" + *benchObjs, "kcr.benchprecopy=" + *benchPreCopy}, MemMiB: *mem, Console: cons})
+			"kcr.benchthreads=" + *benchThreads, "kcr.benchobjs=" + *benchObjs, "kcr.benchprecopy=" + *benchPreCopy, "kcr.benchtmpfs=" + *benchTmpfs}, MemMiB: *mem, Console: cons})
 	flush()
 	if err != nil {
 		fail(err)
