@@ -3,6 +3,7 @@
 package guest
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -49,6 +50,9 @@ func kcrTimed(t *testing.T, args ...string) (int, string, []string) {
 func counts(t *testing.T, file string, pid int) []int {
 	t.Helper()
 	b, err := os.ReadFile(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // not started yet
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
