@@ -23,7 +23,9 @@ func freezeOwnCgroup(pid int) *frozenTree {
 		return nil
 	}
 	dir := filepath.Join(freezer.Root, rel)
-	if !ownsCgroup(dir, pid) {
+	owns := ownsCgroup(dir, pid)
+	timing.mark("own-check")
+	if !owns {
 		return nil
 	}
 	t, err := freezeCgroup(dir, pid)
