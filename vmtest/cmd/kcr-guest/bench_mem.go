@@ -29,6 +29,7 @@ const criuPath = "/usr/sbin/criu"
 type memResult struct {
 	mib                      int
 	memcpyTouched, memcpyNew time.Duration // bench memcpy
+	memcpyRep                time.Duration // bench memcpy's touched copy as the kernel copies (rep movsq)
 	write                    time.Duration // bench write: touched memory into a file in /tmp
 	ckpt, restart            time.Duration // kcr ioctls through lib, the tree frozen before
 	cliCkpt, cliRestart      time.Duration // kcr checkpoint --freeze, kcr restart --detach
@@ -51,6 +52,7 @@ type memColumn struct {
 var memColumns = []memColumn{
 	{"memcpy", func(r *memResult) time.Duration { return r.memcpyTouched }},
 	{"memcpy-new", func(r *memResult) time.Duration { return r.memcpyNew }},
+	{"memcpy-rep", func(r *memResult) time.Duration { return r.memcpyRep }},
 	{"write-tmpfs", func(r *memResult) time.Duration { return r.write }},
 	{"kcr-ckpt", func(r *memResult) time.Duration { return r.ckpt }},
 	{"kcr-cli-ckpt", func(r *memResult) time.Duration { return r.cliCkpt }},
@@ -141,15 +143,15 @@ func printMemTable(rows []*memResult) {
 func benchMem(d *kcr.Device, mib int) (*memResult, error) {
 	r := &memResult{mib: mib}
 	if mib > 0 {
-		var touched, fresh, write float64
+		var touched, fresh, rep, write float64
 		size := strconv.Itoa(mib)
-		if err := benchBaseline("touched %g fresh %g", []any{&touched, &fresh}, "memcpy", size); err != nil {
+		if err := benchBaseline("touched %g fresh %g rep %g", []any{&touched, &fresh, &rep}, "memcpy", size); err != nil {
 			return nil, err
 		}
 		if err := benchBaseline("write %g", []any{&write}, "write", size, filepath.Join(os.TempDir(), "bench-write")); err != nil {
 			return nil, err
 		}
-		r.memcpyTouched, r.memcpyNew, r.write = seconds(touched), seconds(fresh), seconds(write)
+		r.memcpyTouched, r.memcpyNew, r.memcpyRep, r.write = seconds(touched), seconds(fresh), seconds(rep), seconds(write)
 	}
 	if err := benchKcr(d, r); err != nil {
 		return nil, fmt.Errorf("kcr: %w", err)
