@@ -36,7 +36,7 @@ func freezeOwnCgroup(pid int) *frozenTree {
 	// Checked again while frozen: a process may have joined the cgroup
 	// (or left the tree) since; and a cgroup that someone else froze
 	// is theirs to thaw, not ours.
-	if !t.whole || t.cg == nil || t.root != pid {
+	if !t.whole || t.cg == nil {
 		_ = t.release(false)
 		timing.mark("thaw")
 		return nil
@@ -45,35 +45,15 @@ func freezeOwnCgroup(pid int) *frozenTree {
 }
 
 // ownsCgroup tells whether the processes of cgroup dir are exactly the
-// tree of pid, and the cgroup has no child cgroup (freezing it would
-// freeze theirs too).
+// tree of pid (the test freezeCgroup makes again once frozen), and the
+// cgroup has no child cgroup (freezing it would freeze theirs too).
 func ownsCgroup(dir string, pid int) bool {
 	stat, err := os.ReadFile(filepath.Join(dir, "cgroup.stat"))
 	if err != nil || cgroupStat(string(stat), "nr_descendants") != 0 {
 		return false
 	}
-	procs, err := cgroupProcs(dir)
-	if err != nil {
-		return false
-	}
-	table, err := readSubtree(pid)
-	if err != nil {
-		return false
-	}
-	tree := table.descendants(pid)
-	if len(tree) != len(procs) {
-		return false
-	}
-	in := map[int]bool{}
-	for _, p := range procs {
-		in[p] = true
-	}
-	for _, p := range tree {
-		if !in[p] {
-			return false
-		}
-	}
-	return true
+	_, _, all, err := findTree(dir, pid)
+	return err == nil && all
 }
 
 // cgroupStat returns the value of key in a cgroup.stat text, or -1.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -23,19 +22,9 @@ import (
 // the output and the names of the steps kcr timed.
 func kcrTimed(t *testing.T, args ...string) (int, string, []string) {
 	t.Helper()
-	cmd := exec.Command("/bin/kcr", args...)
-	cmd.Env = append(os.Environ(), "KCR_TIMING=1")
-	out, err := cmd.CombinedOutput()
-	rc := 0
-	if err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			t.Fatalf("kcr %s: %v", strings.Join(args, " "), err)
-		}
-		rc = ee.ExitCode()
-	}
+	rc, out := kcrCLIEnv(t, []string{"KCR_TIMING=1"}, args...)
 	var steps []string
-	for _, l := range strings.Split(string(out), "\n") {
+	for _, l := range strings.Split(out, "\n") {
 		if rest, ok := strings.CutPrefix(l, "kcr-timing: "); ok {
 			f := strings.Fields(rest)
 			for i := 0; i+1 < len(f); i += 2 {
@@ -43,7 +32,7 @@ func kcrTimed(t *testing.T, args ...string) (int, string, []string) {
 			}
 		}
 	}
-	return rc, string(out), steps
+	return rc, out, steps
 }
 
 // counts returns the numbers a counter wrote to file, in order.

@@ -27,7 +27,15 @@ import (
 // kcrCLI runs /bin/kcr and returns its exit status and output.
 func kcrCLI(t *testing.T, args ...string) (int, string) {
 	t.Helper()
-	out, err := exec.Command("/bin/kcr", args...).CombinedOutput()
+	return kcrCLIEnv(t, nil, args...)
+}
+
+// kcrCLIEnv is kcrCLI with env added to our environment.
+func kcrCLIEnv(t *testing.T, env []string, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command("/bin/kcr", args...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
